@@ -1,0 +1,144 @@
+"""The per-patch denoiser: fused window + guide + chain state -> clean patch.
+
+A small UNet conditioned on the noise level/stage (``t_emb``), the patch's
+place in the frame (``box``) and the global prompt (``tokens``):
+FiLM at every block, cross-attention from pixels to tokens at the bottleneck,
+Global-local Frequency Modules at the lower levels. Output is
+``guide + residual`` (global residual).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .context import POS_DIM, POS_FREQS
+from .frequency import GlobalLocalFrequencyModule
+from .fusion import FrameFusionModule
+from .layers import ChannelLayerNorm, Downsample, ResBlock, Upsample, fourier_features
+
+
+@dataclass(frozen=True)
+class DenoiserConfig:
+    frames: int
+    fusion_ch: int
+    channels: tuple[int, ...]  # per UNet level, full resolution first
+    blocks: int  # ResBlocks per level
+    freq_levels: tuple[int, ...]  # levels (indices) carrying a frequency module
+    token_dim: int
+    t_emb_dim: int
+    cond_dim: int
+    heads: int
+
+
+class TokenCrossAttention(nn.Module):
+    """Pixels (tagged with their frame position) attend to the global tokens."""
+
+    def __init__(self, ch: int, token_dim: int, heads: int) -> None:
+        super().__init__()
+        self.norm = ChannelLayerNorm(ch)
+        self.q = nn.Linear(ch + POS_DIM, ch)
+        self.kv = nn.Linear(token_dim, 2 * ch)
+        self.out = nn.Linear(ch, ch)
+        nn.init.normal_(self.out.weight, std=1e-3)
+        nn.init.zeros_(self.out.bias)
+        self.heads = heads
+
+    def forward(self, x: Tensor, tokens: Tensor, box: Tensor) -> Tensor:
+        b, c, h, w = x.shape
+        # pixel centres in normalised frame coordinates from the patch box
+        fy = (torch.arange(h, device=x.device, dtype=x.dtype) + 0.5) / h
+        fx = (torch.arange(w, device=x.device, dtype=x.dtype) + 0.5) / w
+        px = box[:, 0:1] + fx[None, :] * (box[:, 2:3] - box[:, 0:1])  # [B, w]
+        py = box[:, 1:2] + fy[None, :] * (box[:, 3:4] - box[:, 1:2])  # [B, h]
+        pos = torch.stack(
+            [px[:, None, :].expand(b, h, w), py[:, :, None].expand(b, h, w)], dim=-1
+        )  # [B, h, w, 2]
+        pos_f = fourier_features(pos, POS_FREQS).reshape(b, h * w, POS_DIM)
+        pix = self.norm(x).flatten(2).transpose(1, 2)  # [B, hw, c]
+        q = self.q(torch.cat([pix, pos_f], dim=-1))
+        k, v = self.kv(tokens).chunk(2, dim=-1)
+        d = c // self.heads
+        q = q.reshape(b, h * w, self.heads, d).transpose(1, 2)
+        k = k.reshape(b, -1, self.heads, d).transpose(1, 2)
+        v = v.reshape(b, -1, self.heads, d).transpose(1, 2)
+        attn = torch.softmax((q @ k.transpose(-1, -2)) * (d**-0.5), dim=-1)
+        o = (attn @ v).transpose(1, 2).reshape(b, h * w, c)
+        return x + self.out(o).transpose(1, 2).reshape(b, c, h, w)
+
+
+class Level(nn.Module):
+    """ResBlocks at one resolution, optionally followed by a frequency module."""
+
+    def __init__(self, in_ch: int, ch: int, blocks: int, cond_dim: int, freq: bool) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(
+            [ResBlock(in_ch if i == 0 else ch, ch, cond_dim) for i in range(blocks)])
+        self.freq = GlobalLocalFrequencyModule(ch, cond_dim) if freq else None
+
+    def forward(self, h: Tensor, cond: Tensor) -> Tensor:
+        for blk in self.blocks:
+            h = blk(h, cond)
+        return self.freq(h, cond) if self.freq is not None else h
+
+
+class Denoiser(nn.Module):
+    """See :mod:`haineifrdm.contract` for the tensor contract."""
+
+    def __init__(self, cfg: DenoiserConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        ch = cfg.channels
+        self.fusion = FrameFusionModule(cfg.frames, cfg.fusion_ch)
+        self.cond = nn.Sequential(
+            nn.Linear(cfg.t_emb_dim + 2 * 4 * POS_FREQS + cfg.token_dim, cfg.cond_dim),
+            nn.GELU(),
+            nn.Linear(cfg.cond_dim, cfg.cond_dim),
+        )
+        self.stem = nn.Conv2d(3 + 3 + cfg.fusion_ch, ch[0], 3, padding=1)
+        levels = range(len(ch))
+        self.enc = nn.ModuleList(
+            [Level(c, c, cfg.blocks, cfg.cond_dim, i in cfg.freq_levels) for i, c in enumerate(ch)])
+        self.down = nn.ModuleList([Downsample(ch[i], ch[i + 1]) for i in levels[:-1]])
+        mid = ch[-1]
+        self.mid1 = ResBlock(mid, mid, cfg.cond_dim)
+        self.attn = TokenCrossAttention(mid, cfg.token_dim, cfg.heads)
+        self.mid_freq = GlobalLocalFrequencyModule(mid, cfg.cond_dim)
+        self.mid2 = ResBlock(mid, mid, cfg.cond_dim)
+        up_levels = list(levels[:-1])[::-1]
+        self.up = nn.ModuleList([Upsample(ch[i + 1], ch[i]) for i in up_levels])
+        self.dec = nn.ModuleList(
+            [Level(2 * ch[i], ch[i], cfg.blocks, cfg.cond_dim, False) for i in up_levels])
+        self.head_norm = ChannelLayerNorm(ch[0])
+        self.head = nn.Conv2d(ch[0], 3, 3, padding=1)
+        nn.init.normal_(self.head.weight, std=1e-3)
+        nn.init.zeros_(self.head.bias)  # type: ignore[arg-type]
+
+    @property
+    def size_multiple(self) -> int:
+        """Patch sides must be multiples of this."""
+        return 2 ** (len(self.cfg.channels) - 1) * 2
+
+    def forward(
+        self, x_t: Tensor, window: Tensor, guide: Tensor, tokens: Tensor, box: Tensor, t_emb: Tensor
+    ) -> Tensor:
+        box_f = fourier_features(box, POS_FREQS)
+        cond = self.cond(torch.cat([t_emb, box_f, tokens.mean(dim=1)], dim=-1))
+        fused = self.fusion(window)
+        h = self.stem(torch.cat([x_t, guide, fused], dim=1))
+        skips = []
+        for i, level in enumerate(self.enc):
+            h = level(h, cond)
+            if i < len(self.down):
+                skips.append(h)
+                h = self.down[i](h)
+        h = self.mid1(h, cond)
+        h = self.attn(h, tokens, box)
+        h = self.mid_freq(h, cond)
+        h = self.mid2(h, cond)
+        for up, level in zip(self.up, self.dec, strict=True):
+            h = level(torch.cat([up(h), skips.pop()], dim=1), cond)
+        return guide + self.head(F.gelu(self.head_norm(h)))

@@ -1,0 +1,94 @@
+"""Small building blocks shared by the network.
+
+Nothing here normalises over spatial extent: every statistic is per pixel
+(across channels), so a patch produces the same features as the same pixels
+inside a larger patch (up to the receptive field's border).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class ChannelLayerNorm(nn.Module):
+    """LayerNorm over the channel axis of an NCHW tensor, per pixel."""
+
+    def __init__(self, channels: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.eps = eps
+
+    def forward(self, x: Tensor) -> Tensor:
+        mean = x.mean(dim=1, keepdim=True)
+        var = (x - mean).pow(2).mean(dim=1, keepdim=True)
+        x = (x - mean) * torch.rsqrt(var + self.eps)
+        return x * self.weight[None, :, None, None] + self.bias[None, :, None, None]
+
+
+def fourier_features(coords: Tensor, n_freqs: int) -> Tensor:
+    """Sin/cos features of coordinates in [0, 1].
+
+    coords [..., D] -> [..., D * 2 * n_freqs]; frequencies 2^k * pi, k < n_freqs.
+    """
+    freqs = (2.0 ** torch.arange(n_freqs, device=coords.device, dtype=coords.dtype)) * math.pi
+    angles = coords[..., None] * freqs  # [..., D, n_freqs]
+    feats = torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
+    return feats.flatten(-2)
+
+
+class FiLM(nn.Module):
+    """Per-channel scale and shift from a conditioning vector (initialised to identity)."""
+
+    def __init__(self, cond_dim: int, channels: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(cond_dim, 2 * channels)
+        nn.init.normal_(self.proj.weight, std=1e-3)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, x: Tensor, cond: Tensor) -> Tensor:
+        scale, shift = self.proj(cond).chunk(2, dim=-1)
+        return x * (1.0 + scale[:, :, None, None]) + shift[:, :, None, None]
+
+
+class ResBlock(nn.Module):
+    """Pre-norm residual block: LN -> conv -> FiLM(cond) -> GELU -> conv."""
+
+    def __init__(self, in_ch: int, out_ch: int, cond_dim: int) -> None:
+        super().__init__()
+        self.norm = ChannelLayerNorm(in_ch)
+        self.conv1 = nn.Conv2d(in_ch, out_ch, 3, padding=1)
+        self.film = FiLM(cond_dim, out_ch)
+        self.conv2 = nn.Conv2d(out_ch, out_ch, 3, padding=1)
+        self.skip = nn.Conv2d(in_ch, out_ch, 1) if in_ch != out_ch else nn.Identity()
+
+    def forward(self, x: Tensor, cond: Tensor) -> Tensor:
+        h = self.conv1(self.norm(x))
+        h = F.gelu(self.film(h, cond))
+        return self.skip(x) + self.conv2(h)
+
+
+class Downsample(nn.Module):
+    def __init__(self, in_ch: int, out_ch: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_ch, out_ch, 4, stride=2, padding=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.conv(x)
+
+
+class Upsample(nn.Module):
+    """Nearest-neighbour x2 then a 3x3 conv (no Resize scales to keep in FP32)."""
+
+    def __init__(self, in_ch: int, out_ch: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_ch, out_ch, 3, padding=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, c, h, w = x.shape
+        x = x[:, :, :, None, :, None].expand(b, c, h, 2, w, 2).reshape(b, c, 2 * h, 2 * w)
+        return self.conv(x)

@@ -1,0 +1,36 @@
+"""Shared fixtures: small deterministic inputs for the network contract."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from haineifrdm.diffusion import embed_timestep
+from haineifrdm.model import HaineiFRDM, create_model
+
+
+@pytest.fixture(autouse=True)
+def _threads() -> None:
+    torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> HaineiFRDM:
+    torch.manual_seed(0)
+    return create_model("tiny").eval()
+
+
+def make_inputs(model: HaineiFRDM, batch: int = 2, size: int = 32,
+                seed: int = 0) -> dict[str, torch.Tensor]:
+    """Random denoiser inputs that satisfy the contract, plus a thumbnail."""
+    g = torch.Generator().manual_seed(seed)
+    d = model.dims
+    guide = torch.rand(batch, 3, size, size, generator=g)
+    return {
+        "x_t": guide + 0.05 * torch.randn(batch, 3, size, size, generator=g),
+        "window": torch.rand(batch, d.window_channels, size, size, generator=g),
+        "guide": guide,
+        "thumb": torch.rand(batch, d.window_channels, d.thumb, d.thumb, generator=g),
+        "box": torch.tensor([[0.0, 0.0, 0.5, 0.5], [0.25, 0.5, 0.75, 1.0]] * batch)[:batch],
+        "t_emb": embed_timestep(torch.linspace(0.1, 0.9, batch), stage=2),
+    }

@@ -1,0 +1,151 @@
+"""The network: presets, contract shapes, patch-consistent norms, gradients, bad input."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+import torch
+from torch import nn
+
+from haineifrdm.contract import context_graph, contract_spec, denoiser_graph
+from haineifrdm.model import HaineiFRDM, count_parameters, create_model, load_model, save_model
+from haineifrdm.model.denoiser import Denoiser
+from haineifrdm.model.frequency import GlobalLocalFrequencyModule
+from haineifrdm.model.fusion import FrameFusionModule
+
+from .conftest import make_inputs
+
+SIZES = {"tiny": (0, 300_000), "small": (1_000_000, 8_000_000), "base": (20_000_000, 40_000_000)}
+
+
+def _resolve(shape: tuple[str | int, ...], env: dict[str, int]) -> tuple[int, ...]:
+    return tuple(env[s] if isinstance(s, str) else s for s in shape)
+
+
+@pytest.mark.parametrize("preset", ["tiny", "small", "base"])
+def test_presets_shapes_dtypes_and_sizes(preset: str) -> None:
+    torch.manual_seed(0)
+    model = create_model(preset).eval()
+    lo, hi = SIZES[preset]
+    assert lo <= count_parameters(model) < hi
+    inp = make_inputs(model, batch=2, size=32)
+    with torch.no_grad():
+        tokens = model.context(inp["thumb"])
+        out = model.denoiser(inp["x_t"], inp["window"], inp["guide"], tokens, inp["box"],
+                             inp["t_emb"])
+    env = {"B": 2, "P": 32}
+    d = model.dims
+    assert tokens.shape == _resolve(context_graph(d).outputs[0].shape, env)
+    assert out.shape == _resolve(denoiser_graph(d).outputs[0].shape, env)
+    assert tokens.dtype == out.dtype == torch.float32
+    assert torch.isfinite(out).all()
+
+
+def test_required_modules_present(tiny_model: HaineiFRDM) -> None:
+    kinds = {type(m) for m in tiny_model.modules()}
+    assert FrameFusionModule in kinds
+    assert GlobalLocalFrequencyModule in kinds
+    assert any(type(m).__name__ == "TokenCrossAttention" for m in tiny_model.modules())
+
+
+@pytest.mark.parametrize("preset", ["tiny", "small", "base"])
+def test_no_spatial_statistics_normalisation(preset: str) -> None:
+    banned = (nn.modules.batchnorm._BatchNorm, nn.GroupNorm, nn.modules.instancenorm._InstanceNorm,
+              nn.LocalResponseNorm)
+    model = create_model(preset)
+    for name, m in model.named_modules():
+        assert not isinstance(m, banned), f"{name} normalises over space"
+        if isinstance(m, nn.LayerNorm):  # only token-feature LayerNorms (last axis) are allowed
+            assert name.startswith("context_net.mix"), name
+            assert len(m.normalized_shape) == 1
+
+
+def test_output_is_guide_plus_residual_and_batch_independent(tiny_model: HaineiFRDM) -> None:
+    inp = make_inputs(tiny_model, batch=2, size=32)
+    with torch.no_grad():
+        tok = tiny_model.context(inp["thumb"])
+        both = tiny_model.denoiser(inp["x_t"], inp["window"], inp["guide"], tok, inp["box"],
+                                   inp["t_emb"])
+        first = tiny_model.denoiser(inp["x_t"][:1], inp["window"][:1], inp["guide"][:1], tok[:1],
+                                    inp["box"][:1], inp["t_emb"][:1])
+    torch.testing.assert_close(both[:1], first, atol=1e-5, rtol=1e-5)
+    # freshly initialised residual head is small: output stays close to the guide
+    assert (both - inp["guide"]).abs().max() < 0.1
+
+
+def test_gradients_reach_every_parameter() -> None:
+    torch.manual_seed(0)
+    model = create_model("tiny").train()
+    inp = make_inputs(model, batch=2, size=32)
+    tok = model.context(inp["thumb"])
+    out = model.denoiser(inp["x_t"], inp["window"], inp["guide"], tok, inp["box"], inp["t_emb"])
+    (out - inp["guide"].flip(-1)).square().mean().backward()
+    dead = [n for n, p in model.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
+    assert not dead, f"no gradient reaches: {dead}"
+
+
+def test_contract_matches_forward_signature(tiny_model: HaineiFRDM) -> None:
+    d = tiny_model.dims
+    params = list(inspect.signature(Denoiser.forward).parameters)[1:]
+    assert params == denoiser_graph(d).input_names()
+    assert list(inspect.signature(HaineiFRDM.denoiser).parameters)[1:] == params
+    assert list(inspect.signature(HaineiFRDM.context).parameters)[1:] == \
+        context_graph(d).input_names()
+    spec = contract_spec(d)
+    assert spec["graphs"]["denoiser"]["inputs"][1]["shape"][1] == 3 * (2 * d.radius + 1)
+    inp = make_inputs(tiny_model, batch=1, size=16)
+    env = {"B": 1, "P": 16}
+    for t in denoiser_graph(d).inputs:
+        if t.name == "tokens":
+            continue
+        assert tuple(inp[t.name].shape) == _resolve(t.shape, env), t.name
+
+
+def _call(model: HaineiFRDM, **changes: torch.Tensor) -> None:
+    inp = make_inputs(model, batch=2, size=32)
+    with torch.no_grad():
+        tok = model.context(inp["thumb"])
+    args = {"x_t": inp["x_t"], "window": inp["window"], "guide": inp["guide"], "tokens": tok,
+            "box": inp["box"], "t_emb": inp["t_emb"]}
+    args.update(changes)
+    model.denoiser(**args)
+
+
+def test_bad_input_raises_clear_value_error(tiny_model: HaineiFRDM) -> None:
+    with pytest.raises(ValueError, match="window must have 15 channels"):
+        _call(tiny_model, window=torch.rand(2, 9, 32, 32))
+    with pytest.raises(ValueError, match="guide must have 3 channels"):
+        _call(tiny_model, guide=torch.rand(2, 4, 32, 32))
+    with pytest.raises(ValueError, match=r"window is .* but x_t is"):
+        _call(tiny_model, window=torch.rand(2, 15, 16, 16))
+    with pytest.raises(ValueError, match=r"guide is .* but x_t is"):
+        _call(tiny_model, guide=torch.rand(2, 3, 32, 16))
+    with pytest.raises(ValueError, match="floating point"):
+        _call(tiny_model, x_t=torch.zeros(2, 3, 32, 32, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="share one dtype"):
+        _call(tiny_model, guide=torch.rand(2, 3, 32, 32, dtype=torch.float64))
+    with pytest.raises(ValueError, match="multiple of"):
+        _call(tiny_model, x_t=torch.rand(2, 3, 30, 30), window=torch.rand(2, 15, 30, 30),
+              guide=torch.rand(2, 3, 30, 30))
+    with pytest.raises(ValueError, match="thumb must be"):
+        tiny_model.context(torch.rand(1, 3, 128, 128))
+    with pytest.raises(ValueError, match="unknown preset"):
+        create_model("huge")
+
+
+def test_weights_round_trip(tmp_path, tiny_model: HaineiFRDM) -> None:
+    path = tmp_path / "m.safetensors"
+    save_model(tiny_model, path)
+    loaded = load_model(path)
+    inp = make_inputs(tiny_model, batch=1, size=16)
+    with torch.no_grad():
+        a = tiny_model.context(inp["thumb"])
+        b = loaded.context(inp["thumb"])
+    torch.testing.assert_close(a, b, atol=0, rtol=0)
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(ValueError, match="not a readable safetensors"):
+        load_model(bad)
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "missing.safetensors")
