@@ -1,0 +1,1 @@
+"""Training and test material: film-degradation synthesis, clean sources, datasets."""

@@ -1,0 +1,120 @@
+"""Pre-generated training material: a folder of clean/degraded clips made once.
+
+Layout of a pack folder (uint8 arrays, memory-mapped when read)::
+
+    clean.npy     [N, T, H, W, 3]   targets (clean picture incl. grain)
+    degraded.npy  [N, T, H, W, 3]
+    mask.npy      [N, T, H, W]      defect masks, 0..255
+    pack.json     how it was made (seed, split, sizes, degradation settings)
+
+Generating once and sampling crops many times keeps a 2-core machine from
+spending its training time on synthesis.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .degrade import DegradationConfig, synthesize
+from .sources import EVAL_IMAGES, TRAIN_IMAGES, SceneConfig, render_scene
+from .templates import TemplateLibrary
+
+
+@dataclass(frozen=True)
+class PackConfig:
+    clips: int = 64
+    seed: int = 0
+    split: str = "train"  # "train" or "eval": disjoint source photographs
+    frames: int = 7
+    height: int = 256
+    width: int = 352
+    speck_density: float = 15.0  # far more damage than a typical reel: more to learn from
+    scale_range: tuple[float, float] = (0.35, 1.0)  # pixels per 2K pixel
+
+
+def _clip_settings(cfg: PackConfig, i: int, rng: np.random.Generator) -> DegradationConfig:
+    return DegradationConfig(seed=cfg.seed * 100_003 + i,
+                             scale=float(rng.uniform(*cfg.scale_range)),
+                             specks=cfg.speck_density * float(rng.uniform(0.3, 1.0)),
+                             blotch_prob=0.2, grain=None, soften=None, fade=None,
+                             weave=bool(rng.random() < 0.3))
+
+
+def build_pack(out: str | Path, cfg: PackConfig, templates: TemplateLibrary | None,
+               progress: Callable[[int, int], None] | None = None) -> Path:
+    """Render and degrade ``cfg.clips`` clips into ``out`` (written atomically as a folder)."""
+    out = Path(out)
+    if cfg.split not in ("train", "eval"):
+        raise ValueError(f"split must be 'train' or 'eval', got {cfg.split!r}")
+    names = TRAIN_IMAGES if cfg.split == "train" else EVAL_IMAGES
+    shape = (cfg.clips, cfg.frames, cfg.height, cfg.width)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        clean = np.lib.format.open_memmap(tmp / "clean.npy", "w+", np.uint8, (*shape, 3))
+        degraded = np.lib.format.open_memmap(tmp / "degraded.npy", "w+", np.uint8, (*shape, 3))
+        mask = np.lib.format.open_memmap(tmp / "mask.npy", "w+", np.uint8, shape)
+        rng = np.random.default_rng(cfg.seed + (0 if cfg.split == "train" else 7_919))
+        scene = SceneConfig(frames=cfg.frames, height=cfg.height, width=cfg.width)
+        per_clip: list[dict[str, Any]] = []
+        for i in range(cfg.clips):
+            frames = render_scene(rng, scene, names)
+            dcfg = _clip_settings(cfg, i, rng)
+            res = synthesize(frames, dcfg, templates)
+            clean[i] = _u8(res.clean)
+            degraded[i] = _u8(res.degraded)
+            mask[i] = _u8(res.mask)
+            per_clip.append({"specks": res.params.get("specks", {}),
+                             "line_scratches": len(res.params.get("line_scratches", [])),
+                             "blotches": len(res.params.get("blotches", [])),
+                             "scale": dcfg.scale})
+            if progress:
+                progress(i + 1, cfg.clips)
+        for a in (clean, degraded, mask):
+            a.flush()
+        del clean, degraded, mask
+        meta = {"config": asdict(cfg), "templates": str(templates.root) if templates else None,
+                "clips": per_clip}
+        (tmp / "pack.json").write_text(json.dumps(meta, indent=1))
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return out
+
+
+def _u8(a: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(a * 255.0), 0, 255).astype(np.uint8)
+
+
+@dataclass
+class Pack:
+    clean: np.ndarray
+    degraded: np.ndarray
+    mask: np.ndarray
+    meta: dict[str, Any]
+
+    @classmethod
+    def open(cls, folder: str | Path, in_memory: bool = True) -> Pack:
+        folder = Path(folder)
+        if not (folder / "pack.json").is_file():
+            raise ValueError(f"{folder} is not a training pack (no pack.json)")
+        def load(name: str) -> np.ndarray:
+            return np.load(folder / name) if in_memory else np.load(folder / name, mmap_mode="r")
+
+        return cls(load("clean.npy"), load("degraded.npy"), load("mask.npy"),
+                   json.loads((folder / "pack.json").read_text()))
+
+    def __len__(self) -> int:
+        return int(self.clean.shape[0])

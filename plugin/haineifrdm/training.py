@@ -1,0 +1,200 @@
+"""Training loop: AdamW + EMA + cosine schedule with warm-up, checkpoints, resume.
+
+Config is a TOML file (see ``configs/``); every section is optional::
+
+    [model]  preset = "small"
+    [data]   pack = "runs/pack-train"  patch = 128  stage1_prob = 0.25
+    [optim]  lr = 1e-3  weight_decay = 1e-4  warmup = 100  steps = 2000  batch = 8
+             grad_clip = 1.0  ema = 0.999
+    [run]    seed = 0  checkpoint_every = 100  log_every = 10
+
+Output folder: ``last.safetensors`` (EMA weights, loadable by ``load_model``),
+``raw.safetensors`` (live weights), ``state.pt`` (optimizer/step, tensors and
+numbers only, loaded with ``weights_only=True``), ``metrics.jsonl``.
+Runs unchanged on CPU or CUDA (bf16 autocast on CUDA).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+
+from .data.dataset import RestorationDataset
+from .data.pack import Pack
+from .diffusion import Schedule, embed_timestep, q_sample, restoration_loss, sample_timesteps
+from .model import HaineiFRDM, create_model, load_model, save_model
+
+
+@dataclass
+class TrainConfig:
+    preset: str = "small"
+    pack: str = "runs/pack-train"
+    patch: int = 128
+    radius: int = 2
+    stage1_prob: float = 0.25
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup: int = 100
+    steps: int = 2000
+    batch: int = 8
+    grad_clip: float = 1.0
+    ema: float = 0.999
+    seed: int = 0
+    checkpoint_every: int = 100
+    log_every: int = 10
+    workers: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> TrainConfig:
+        try:
+            raw = tomllib.loads(Path(path).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"cannot read training config {path}: {exc}") from exc
+        flat: dict[str, Any] = {}
+        for section in raw.values():
+            if isinstance(section, dict):
+                flat.update(section)
+        known = {k: v for k, v in flat.items() if k in cls.__dataclass_fields__}
+        unknown = sorted(set(flat) - set(known))
+        if unknown:
+            raise ValueError(f"{path}: unknown settings {unknown}")
+        return cls(**known)
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Linear warm-up then cosine decay to 5 % of the peak."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    frac = min((step - cfg.warmup) / max(cfg.steps - cfg.warmup, 1), 1.0)
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def batch_embeddings(eta: torch.Tensor, stage: torch.Tensor) -> torch.Tensor:
+    e1 = embed_timestep(eta, 1)
+    e2 = embed_timestep(eta, 2)
+    return torch.where((stage == 1)[:, None], e1, e2)
+
+
+def training_step(model: HaineiFRDM, batch: dict[str, torch.Tensor], schedule: Schedule,
+                  generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """Loss of one batch (forward only; the caller steps the optimizer)."""
+    b = batch["target"].shape[0]
+    _, eta = sample_timesteps(schedule, b, generator)
+    noise = torch.randn(batch["target"].shape, generator=generator)
+    t_emb = batch_embeddings(eta, batch["stage"])
+    to = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+    x_t = q_sample(to["target"], to["guide"], eta.to(device), schedule.kappa, noise.to(device))
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+        tokens = model.context(to["thumb"])
+        pred = model.denoiser(x_t, to["window"], to["guide"], tokens, to["box"], t_emb.to(device))
+    return restoration_loss(pred.float(), to["target"], to["mask"])
+
+
+class Progress:
+    """One status line on stderr: step, loss, it/s, ETA."""
+
+    def __init__(self, total: int, start: int, deadline: float | None) -> None:
+        self.total, self.start, self.t0, self.deadline = total, start, time.time(), deadline
+
+    def update(self, step: int, loss: float) -> None:
+        done = step - self.start
+        rate = done / max(time.time() - self.t0, 1e-6)
+        eta = (self.total - step) / max(rate, 1e-9)
+        if self.deadline is not None:
+            eta = min(eta, max(self.deadline - time.time(), 0))
+        bar = int(30 * step / self.total)
+        sys.stderr.write(f"\r[{'#' * bar}{'.' * (30 - bar)}] {step}/{self.total} "
+                         f"loss {loss:.4f}  {rate:.2f} it/s  ETA {eta / 60:.1f} min ")
+        sys.stderr.flush()
+
+
+def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resume: bool = False,
+          device: str | None = None) -> dict[str, Any]:
+    """Train until ``cfg.steps`` or the time budget; always leaves a loadable checkpoint."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    torch.manual_seed(cfg.seed)
+    schedule = Schedule.from_config()
+    pack = Pack.open(cfg.pack)
+    model = create_model(cfg.preset, radius=cfg.radius).to(dev).train()
+    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step = 0
+    state_path = out / "state.pt"
+    if resume:
+        if not state_path.is_file():
+            raise ValueError(f"nothing to resume in {out} (no state.pt)")
+        state = torch.load(state_path, map_location=dev, weights_only=True)
+        model.load_state_dict(load_model(out / "raw.safetensors", dev).state_dict())
+        ema.load_state_dict(load_model(out / "last.safetensors", dev).state_dict())
+        opt.load_state_dict(state["optimizer"])
+        step = int(state["step"])
+    data = RestorationDataset(pack, cfg.patch, cfg.radius, cfg.stage1_prob,
+                              length=cfg.steps * cfg.batch, seed=cfg.seed)
+    # resume continues with exactly the samples it would have seen
+    indices = list(range(step * cfg.batch, cfg.steps * cfg.batch))
+    loader = DataLoader(torch.utils.data.Subset(data, indices), batch_size=cfg.batch,
+                        num_workers=cfg.workers, shuffle=False, drop_last=True)
+    gen = torch.Generator().manual_seed(cfg.seed * 7919 + step)
+    deadline = time.time() + 60 * minutes if minutes else None
+    progress = Progress(cfg.steps, step, deadline)
+    log = (out / "metrics.jsonl").open("a")
+    (out / "config.json").write_text(json.dumps(cfg.__dict__, indent=1))
+    t_start, losses = time.time(), []
+    stopped = "steps"
+    try:
+        for batch in loader:
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step, cfg)
+            loss = training_step(model, batch, schedule, gen, dev)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            with torch.no_grad():
+                for pe, pm in zip(ema.parameters(), model.parameters(), strict=True):
+                    pe.lerp_(pm, 1 - cfg.ema)
+            step += 1
+            losses.append(loss.item())
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                rec = {"step": step, "loss": sum(losses) / len(losses), "lr": lr_at(step, cfg),
+                       "grad_norm": float(gnorm), "elapsed_s": time.time() - t_start}
+                log.write(json.dumps(rec) + "\n")
+                log.flush()
+                progress.update(step, rec["loss"])
+                losses = []
+            if step % cfg.checkpoint_every == 0:
+                _checkpoint(out, model, ema, opt, step)
+            if deadline is not None and time.time() > deadline:
+                stopped = "time budget"
+                break
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    finally:
+        _checkpoint(out, model, ema, opt, step)
+        log.close()
+        sys.stderr.write("\n")
+    return {"step": step, "stopped": stopped, "out": str(out), "device": str(dev),
+            "seconds": time.time() - t_start}
+
+
+def _checkpoint(out: Path, model: HaineiFRDM, ema: HaineiFRDM, opt: torch.optim.Optimizer,
+                step: int) -> None:
+    meta = {"step": str(step)}
+    save_model(model, out / "raw.safetensors", meta)
+    save_model(ema, out / "last.safetensors", meta)
+    tmp = out / "state.pt.tmp"
+    torch.save({"step": step, "optimizer": opt.state_dict()}, tmp)
+    tmp.replace(out / "state.pt")
