@@ -1,17 +1,99 @@
 // pybind11 bindings: haineifrdm._engine
+//
+// Python backends (PyTorch, ONNX Runtime, TensorRT sessions) implement the C++
+// Backend interface through PyBackend: an object with methods
+//   context(thumb: ndarray[1, C, T, T]) -> ndarray[1, N, D]
+//   denoise(x_t, window, guide, tokens, box, t_emb) -> ndarray[B, 3, P, P]
+// The arrays passed in are views of engine buffers, valid only during the call.
+#include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
+#include <string>
+
+#include "haineifrdm/noise.hpp"
 #include "haineifrdm/patch_grid.hpp"
+#include "haineifrdm/resample.hpp"
+#include "haineifrdm/sampler.hpp"
 
 namespace py = pybind11;
 using namespace haineifrdm;
+
+namespace {
+
+using FArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+py::array view(const float* data, std::vector<py::ssize_t> shape) {
+  // a no-copy view (backends must not keep or modify it); the capsule base keeps
+  // pybind11 from copying
+  // (leaked on purpose: a static py::object must not be destroyed after Python finalises)
+  static int anchor = 0;
+  static auto* owner = new py::capsule(static_cast<void*>(&anchor), [](void*) {});
+  return py::array(py::dtype::of<float>(), std::move(shape), {}, data, *owner);
+}
+
+void copy_result(const py::handle& result, const std::vector<py::ssize_t>& shape, float* dst,
+                 const char* what) {
+  FArray arr = py::cast<FArray>(result);
+  if (arr.ndim() != static_cast<py::ssize_t>(shape.size())) {
+    throw std::runtime_error(std::string("backend ") + what + " returned " +
+                             std::to_string(arr.ndim()) + " dimensions, expected " +
+                             std::to_string(shape.size()));
+  }
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (arr.shape(static_cast<py::ssize_t>(i)) != shape[i]) {
+      throw std::runtime_error(std::string("backend ") + what + " returned a wrong shape");
+    }
+  }
+  std::memcpy(dst, arr.data(), static_cast<size_t>(arr.size()) * sizeof(float));
+}
+
+class PyBackend : public Backend {
+ public:
+  PyBackend(py::object obj, ModelShape shape) : obj_(std::move(obj)), shape_(shape) {}
+  ~PyBackend() override {
+    py::gil_scoped_acquire gil;
+    obj_ = py::object();
+  }
+
+  void context(const float* thumb, float* tokens) override {
+    py::gil_scoped_acquire gil;
+    const py::ssize_t c = 3 * (2 * shape_.radius + 1);
+    py::object r = obj_.attr("context")(view(thumb, {1, c, shape_.thumb, shape_.thumb}));
+    copy_result(r, {1, shape_.n_tokens, shape_.token_dim}, tokens, "context");
+  }
+
+  void denoise(const DenoiseCall& k) override {
+    py::gil_scoped_acquire gil;
+    const py::ssize_t b = k.batch, p = k.patch;
+    py::object r = obj_.attr("denoise")(
+        view(k.x_t, {b, 3, p, p}), view(k.window, {b, k.window_channels, p, p}),
+        view(k.guide, {b, 3, p, p}), view(k.tokens, {b, shape_.n_tokens, shape_.token_dim}),
+        view(k.box, {b, 4}), view(k.t_emb, {b, shape_.t_emb_dim}));
+    copy_result(r, {b, 3, p, p}, k.x0, "denoise");
+  }
+
+ private:
+  py::object obj_;
+  ModelShape shape_;
+};
+
+struct PySampler {
+  std::unique_ptr<Sampler> sampler;
+  ModelShape shape;
+};
+
+FArray contiguous(const py::array& a) { return FArray::ensure(a); }
+
+}  // namespace
 
 PYBIND11_MODULE(_engine, m) {
   m.doc() = "HaineiFRDM C++ engine: patch-grid planning and the two-stage patch sampler.";
 
   py::register_exception<std::invalid_argument>(m, "EngineValueError", PyExc_ValueError);
+  py::register_exception<Cancelled>(m, "RestoreCancelled", PyExc_RuntimeError);
 
   m.def("plan_axis", &plan_axis, py::arg("length"), py::arg("patch"), py::arg("overlap"),
         "Patch origins along one axis (ascending ints).");
@@ -21,10 +103,10 @@ PYBIND11_MODULE(_engine, m) {
       [](int32_t height, int32_t width, int32_t patch, int32_t overlap) {
         const PatchGrid grid = plan_patches(height, width, patch, overlap);
         py::array_t<int32_t> out({static_cast<py::ssize_t>(grid.patches.size()), py::ssize_t{2}});
-        auto view = out.mutable_unchecked<2>();
+        auto v = out.mutable_unchecked<2>();
         for (size_t i = 0; i < grid.patches.size(); ++i) {
-          view(static_cast<py::ssize_t>(i), 0) = grid.patches[i].y;
-          view(static_cast<py::ssize_t>(i), 1) = grid.patches[i].x;
+          v(static_cast<py::ssize_t>(i), 0) = grid.patches[i].y;
+          v(static_cast<py::ssize_t>(i), 1) = grid.patches[i].x;
         }
         return out;
       },
@@ -43,4 +125,131 @@ PYBIND11_MODULE(_engine, m) {
 
   m.def("reflect_index", &reflect_index, py::arg("i"), py::arg("n"),
         "Mirror index into [0, n) (numpy 'reflect').");
+
+  m.def(
+      "noise_field",
+      [](uint64_t seed, int64_t frame, int32_t step, int64_t first, int64_t count) {
+        py::array_t<float> out(count);
+        gaussian_fill(seed, frame, step, static_cast<uint64_t>(first), count, out.mutable_data());
+        return out;
+      },
+      py::arg("seed"), py::arg("frame"), py::arg("step"), py::arg("first"), py::arg("count"),
+      "Elements first..first+count-1 of the counter-based N(0,1) field (seed, frame, step).");
+
+  m.def(
+      "embed_timestep",
+      [](double eta, int stage, int32_t dim) {
+        py::array_t<float> out(dim);
+        embed_timestep(eta, stage, dim, out.mutable_data());
+        return out;
+      },
+      py::arg("eta"), py::arg("stage"), py::arg("dim") = 64);
+
+  m.def("plan_batch", &plan_batch, py::arg("patch"), py::arg("window_channels"),
+        py::arg("budget_bytes"), py::arg("max_batch"),
+        "Largest patch batch whose buffers fit the byte budget.");
+
+  m.def(
+      "area_resize",
+      [](const py::array& img, int32_t oh, int32_t ow) {
+        FArray a = contiguous(img);
+        if (a.ndim() != 3) throw std::invalid_argument("image must be [H, W, C]");
+        py::array_t<float> out({static_cast<py::ssize_t>(oh), static_cast<py::ssize_t>(ow), a.shape(2)});
+        area_resize(a.data(), static_cast<int32_t>(a.shape(0)), static_cast<int32_t>(a.shape(1)),
+                    static_cast<int32_t>(a.shape(2)), out.mutable_data(), oh, ow, nullptr);
+        return out;
+      },
+      py::arg("image"), py::arg("height"), py::arg("width"));
+
+  m.def(
+      "bicubic_resize",
+      [](const py::array& img, int32_t oh, int32_t ow) {
+        FArray a = contiguous(img);
+        if (a.ndim() != 3) throw std::invalid_argument("image must be [H, W, C]");
+        py::array_t<float> out({static_cast<py::ssize_t>(oh), static_cast<py::ssize_t>(ow), a.shape(2)});
+        bicubic_resize(a.data(), static_cast<int32_t>(a.shape(0)), static_cast<int32_t>(a.shape(1)),
+                       static_cast<int32_t>(a.shape(2)), out.mutable_data(), oh, ow, nullptr);
+        return out;
+      },
+      py::arg("image"), py::arg("height"), py::arg("width"));
+
+  py::class_<PySampler>(m, "Sampler")
+      .def(py::init([](py::object backend, int32_t radius, int32_t thumb, int32_t n_tokens,
+                       int32_t token_dim, int32_t t_emb_dim, int32_t size_multiple,
+                       int32_t patch, int32_t overlap, int32_t lowres, bool two_stage,
+                       std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
+                       uint64_t seed, int32_t batch, int32_t threads) {
+             ModelShape shape{radius, thumb, n_tokens, token_dim, t_emb_dim, size_multiple};
+             SamplerConfig cfg;
+             cfg.patch = patch;
+             cfg.overlap = overlap;
+             cfg.lowres = lowres;
+             cfg.two_stage = two_stage;
+             cfg.timesteps = std::move(timesteps);
+             cfg.etas = std::move(etas);
+             cfg.kappa = kappa;
+             cfg.seed = seed;
+             cfg.batch = batch;
+             cfg.threads = threads;
+             auto be = std::make_shared<PyBackend>(std::move(backend), shape);
+             return PySampler{std::make_unique<Sampler>(be, shape, cfg), shape};
+           }),
+           py::arg("backend"), py::kw_only(), py::arg("radius"), py::arg("thumb"),
+           py::arg("n_tokens"), py::arg("token_dim"), py::arg("t_emb_dim"),
+           py::arg("size_multiple"), py::arg("patch"), py::arg("overlap"), py::arg("lowres"),
+           py::arg("two_stage"), py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
+           py::arg("seed"), py::arg("batch"), py::arg("threads") = 0)
+      .def(
+          "restore",
+          [](PySampler& self, const py::array& window, int64_t frame_index,
+             std::function<void(double)> progress, std::function<bool()> cancelled,
+             bool return_stage1) -> py::object {
+            FArray w = contiguous(window);
+            const int32_t frames = 2 * self.shape.radius + 1;
+            if (w.ndim() != 4 || w.shape(0) != frames || w.shape(3) != 3) {
+              throw std::invalid_argument("window must be float32 [" + std::to_string(frames) +
+                                          ", H, W, 3]");
+            }
+            const auto h = static_cast<int32_t>(w.shape(1));
+            const auto wd = static_cast<int32_t>(w.shape(2));
+            py::array_t<float> out({static_cast<py::ssize_t>(h), static_cast<py::ssize_t>(wd), py::ssize_t{3}});
+            py::array_t<float> s1;
+            if (return_stage1) s1 = py::array_t<float>(out.request().shape);
+            float* out_ptr = out.mutable_data();
+            float* s1_ptr = return_stage1 ? s1.mutable_data() : nullptr;
+            Callbacks cb;
+            if (progress) {
+              cb.progress = [progress](double v) {
+                py::gil_scoped_acquire gil;
+                progress(v);
+              };
+            }
+            if (cancelled) {
+              cb.cancelled = [cancelled]() {
+                py::gil_scoped_acquire gil;
+                return cancelled();
+              };
+            }
+            {
+              py::gil_scoped_release release;
+              SamplerConfig& cfg = const_cast<SamplerConfig&>(self.sampler->config());
+              cfg.frame_index = frame_index;
+              self.sampler->restore(w.data(), h, wd, out_ptr, cb, s1_ptr);
+            }
+            if (return_stage1) return py::make_tuple(out, s1);
+            return std::move(out);
+          },
+          py::arg("window"), py::arg("frame_index") = 0, py::arg("progress") = nullptr,
+          py::arg("cancelled") = nullptr, py::arg("return_stage1") = false,
+          "Restore the centre frame of `window` [2r+1, H, W, 3]; GIL released while running.")
+      .def_property_readonly("timings", [](const PySampler& self) {
+        const Timings& t = self.sampler->timings();
+        py::dict d;
+        d["backend_s"] = t.backend_s;
+        d["total_s"] = t.total_s;
+        d["denoise_calls"] = t.denoise_calls;
+        d["patches"] = t.patches;
+        d["bytes_moved"] = t.bytes_moved;
+        return d;
+      });
 }
