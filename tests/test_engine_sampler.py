@@ -72,7 +72,7 @@ def test_nan_and_bad_windows_raise_value_error(net: HaineiFRDM) -> None:
     r = Restorer(model=net, patch=32, overlap=8, steps=1)
     win = frames(16, 16)
     win[3, 2, 2, 1] = np.nan
-    with pytest.raises(ValueError, match="frame 3 .*NaN or Inf"):
+    with pytest.raises(ValueError, match=r"frame 3 .*NaN or Inf"):
         r.restore(win)
     win[3, 2, 2, 1] = np.inf
     with pytest.raises(ValueError, match="frame 3"):

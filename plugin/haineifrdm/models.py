@@ -51,7 +51,12 @@ def resolve_model(spec: str | Path | HaineiFRDM, device: str = "cpu") -> Resolve
         network = None
         weights = path / manifest["files"].get("weights", "")
         if weights.is_file():
+            from .exporter import model_hash
+
             network = load_model(weights, device)
+            if model_hash(network) != manifest["model"]["hash"]:
+                raise ValueError(f"{weights} does not match the model hash in "
+                                 f"{path / MANIFEST}; the export folder was modified")
         return ResolvedModel(cfg.dims, int(manifest["size_multiple"]), schedule, network, path,
                              manifest, str(path))
     if not path.exists():

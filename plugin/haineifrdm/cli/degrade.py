@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
 def degrade_folder(src: Path, dst: Path, args: argparse.Namespace, lib: object) -> None:
     from ..data.degrade import DegradationConfig, synthesize
     from ..io import list_frames, read_sequence, write_frame
+    from ..io.frames import umask_mode
 
     try:
         files = list_frames(src)
@@ -90,6 +91,7 @@ def degrade_folder(src: Path, dst: Path, args: argparse.Namespace, lib: object) 
         (tmp / "degradation.json").write_text(json.dumps(params, indent=1))
         if dst.exists():
             dst.rmdir()
+        tmp.chmod(umask_mode(0o777))
         tmp.rename(dst)
     finally:
         if tmp.exists():

@@ -87,6 +87,7 @@ def build_pack(out: str | Path, cfg: PackConfig, templates: TemplateLibrary | No
         (tmp / "pack.json").write_text(json.dumps(meta, indent=1))
         if out.exists():
             shutil.rmtree(out)
+        tmp.chmod(0o755)
         os.replace(tmp, out)
     finally:
         if tmp.exists():

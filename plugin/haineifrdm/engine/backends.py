@@ -85,10 +85,14 @@ class OnnxRuntimeBackend:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if threads:
             opts.intra_op_num_threads = threads
-        self.context_session = ort.InferenceSession(str(directory / files["context"]), opts,
-                                                    providers=want)
-        self.denoiser_session = ort.InferenceSession(str(directory / files[key]), opts,
-                                                     providers=want)
+        try:
+            self.context_session = ort.InferenceSession(str(directory / files["context"]), opts,
+                                                        providers=want)
+            self.denoiser_session = ort.InferenceSession(str(directory / files[key]), opts,
+                                                         providers=want)
+        except Exception as exc:  # ORT raises its own types for corrupt/missing graphs
+            raise ValueError(f"ONNX Runtime cannot load the graphs in {directory}: "
+                             f"{str(exc).splitlines()[0]}") from exc
         self.providers = want
 
     def context(self, thumb: np.ndarray) -> np.ndarray:

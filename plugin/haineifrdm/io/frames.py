@@ -147,6 +147,13 @@ def encode(rgb: np.ndarray, info: FrameInfo) -> np.ndarray:
     return data.astype(np.float32)
 
 
+def umask_mode(mode: int = 0o666) -> int:
+    """``mode`` with the process umask applied (what a plain open() would give)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mode & ~mask
+
+
 @contextmanager
 def atomic_write(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename over it only on success."""
@@ -156,6 +163,7 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, umask_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -50,14 +50,16 @@ class TokenCrossAttention(nn.Module):
     def forward(self, x: Tensor, tokens: Tensor, box: Tensor) -> Tensor:
         b, c, h, w = x.shape
         # pixel centres in normalised frame coordinates from the patch box
-        fy = (torch.arange(h, device=x.device, dtype=x.dtype) + 0.5) / h
-        fx = (torch.arange(w, device=x.device, dtype=x.dtype) + 0.5) / w
-        px = box[:, 0:1] + fx[None, :] * (box[:, 2:3] - box[:, 0:1])  # [B, w]
-        py = box[:, 1:2] + fy[None, :] * (box[:, 3:4] - box[:, 1:2])  # [B, h]
+        # positions in FP32 whatever the compute type
+        fy = (torch.arange(h, device=x.device, dtype=torch.float32) + 0.5) / h
+        fx = (torch.arange(w, device=x.device, dtype=torch.float32) + 0.5) / w
+        bf = box.float()
+        px = bf[:, 0:1] + fx[None, :] * (bf[:, 2:3] - bf[:, 0:1])  # [B, w]
+        py = bf[:, 1:2] + fy[None, :] * (bf[:, 3:4] - bf[:, 1:2])  # [B, h]
         pos = torch.stack(
             [px[:, None, :].expand(b, h, w), py[:, :, None].expand(b, h, w)], dim=-1
         )  # [B, h, w, 2]
-        pos_f = fourier_features(pos, POS_FREQS).reshape(b, h * w, POS_DIM)
+        pos_f = fourier_features(pos, POS_FREQS).reshape(b, h * w, POS_DIM).to(x.dtype)
         pix = self.norm(x).flatten(2).transpose(1, 2)  # [B, hw, c]
         q = self.q(torch.cat([pix, pos_f], dim=-1))
         k, v = self.kv(tokens).chunk(2, dim=-1)
@@ -65,7 +67,7 @@ class TokenCrossAttention(nn.Module):
         q = q.reshape(b, h * w, self.heads, d).transpose(1, 2)
         k = k.reshape(b, -1, self.heads, d).transpose(1, 2)
         v = v.reshape(b, -1, self.heads, d).transpose(1, 2)
-        attn = torch.softmax((q @ k.transpose(-1, -2)) * (d**-0.5), dim=-1)
+        attn = torch.softmax(((q @ k.transpose(-1, -2)) * (d**-0.5)).float(), dim=-1).to(q.dtype)
         o = (attn @ v).transpose(1, 2).reshape(b, h * w, c)
         return x + self.out(o).transpose(1, 2).reshape(b, c, h, w)
 

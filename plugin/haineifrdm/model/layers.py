@@ -24,10 +24,12 @@ class ChannelLayerNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: Tensor) -> Tensor:
-        mean = x.mean(dim=1, keepdim=True)
-        var = (x - mean).pow(2).mean(dim=1, keepdim=True)
-        x = (x - mean) * torch.rsqrt(var + self.eps)
-        return x * self.weight[None, :, None, None] + self.bias[None, :, None, None]
+        xf = x.float()  # statistics always in FP32 (a no-op for FP32 graphs)
+        mean = xf.mean(dim=1, keepdim=True)
+        var = (xf - mean).pow(2).mean(dim=1, keepdim=True)
+        y = (xf - mean) * torch.rsqrt(var + self.eps)
+        y = y * self.weight.float()[None, :, None, None] + self.bias.float()[None, :, None, None]
+        return y.to(x.dtype)
 
 
 def fourier_features(coords: Tensor, n_freqs: int) -> Tensor:
@@ -35,10 +37,11 @@ def fourier_features(coords: Tensor, n_freqs: int) -> Tensor:
 
     coords [..., D] -> [..., D * 2 * n_freqs]; frequencies 2^k * pi, k < n_freqs.
     """
-    freqs = (2.0 ** torch.arange(n_freqs, device=coords.device, dtype=coords.dtype)) * math.pi
-    angles = coords[..., None] * freqs  # [..., D, n_freqs]
+    c = coords.float()  # angles always in FP32
+    freqs = (2.0 ** torch.arange(n_freqs, device=coords.device, dtype=c.dtype)) * math.pi
+    angles = c[..., None] * freqs  # [..., D, n_freqs]
     feats = torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
-    return feats.flatten(-2)
+    return feats.flatten(-2).to(coords.dtype)
 
 
 class FiLM(nn.Module):

@@ -31,6 +31,9 @@ def save_model(model: HaineiFRDM, path: str | Path, extra: dict[str, str] | None
     os.close(fd)
     try:
         save_file(state, tmp, metadata=meta)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
