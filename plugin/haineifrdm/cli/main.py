@@ -31,7 +31,8 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("restore", "restore a frame sequence or movie (DPX/EXR/TIFF/PNG, MOV/MP4/MKV)", None),
+    Command("restore", "restore a frame sequence or movie (DPX/EXR/TIFF/PNG, MOV/MP4/MKV)",
+            "restore"),
     Command("demo", "build a fast-motion clip, damage it, restore it with the default model",
             None),
     Command("degrade", "add synthetic film damage to clean frames (makes test material)",
