@@ -5,7 +5,7 @@ Config is a TOML file (see ``configs/``); every section is optional::
     [model]  preset = "small"
     [data]   pack = "runs/pack-train"  patch = 128  stage1_prob = 0.25
     [optim]  lr = 1e-3  weight_decay = 1e-4  warmup = 100  steps = 2000  batch = 8
-             grad_clip = 1.0  ema = 0.999
+             grad_clip = 1.0  ema = 0.999  defect_weight = 4.0
     [run]    seed = 0  checkpoint_every = 100  log_every = 10
 
 Output folder: ``last.safetensors`` (EMA weights, loadable by ``load_model``),
@@ -49,6 +49,7 @@ class TrainConfig:
     batch: int = 8
     grad_clip: float = 1.0
     ema: float = 0.999
+    defect_weight: float = 4.0
     seed: int = 0
     checkpoint_every: int = 100
     log_every: int = 10
@@ -87,7 +88,8 @@ def batch_embeddings(eta: torch.Tensor, stage: torch.Tensor) -> torch.Tensor:
 
 
 def training_step(model: HaineiFRDM, batch: dict[str, torch.Tensor], schedule: Schedule,
-                  generator: torch.Generator, device: torch.device) -> torch.Tensor:
+                  generator: torch.Generator, device: torch.device,
+                  defect_weight: float = 4.0) -> torch.Tensor:
     """Loss of one batch (forward only; the caller steps the optimizer)."""
     b = batch["target"].shape[0]
     _, eta = sample_timesteps(schedule, b, generator)
@@ -98,7 +100,7 @@ def training_step(model: HaineiFRDM, batch: dict[str, torch.Tensor], schedule: S
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
         tokens = model.context(to["thumb"])
         pred = model.denoiser(x_t, to["window"], to["guide"], tokens, to["box"], t_emb.to(device))
-    return restoration_loss(pred.float(), to["target"], to["mask"])
+    return restoration_loss(pred.float(), to["target"], to["mask"], defect_weight)
 
 
 class Progress:
@@ -158,7 +160,7 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
         for batch in loader:
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, cfg)
-            loss = training_step(model, batch, schedule, gen, dev)
+            loss = training_step(model, batch, schedule, gen, dev, cfg.defect_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
