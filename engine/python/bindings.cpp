@@ -247,6 +247,7 @@ PYBIND11_MODULE(_engine, m) {
         py::dict d;
         d["backend_s"] = t.backend_s;
         d["total_s"] = t.total_s;
+        d["stage1_s"] = t.stage1_s;
         d["denoise_calls"] = t.denoise_calls;
         d["patches"] = t.patches;
         d["bytes_moved"] = t.bytes_moved;

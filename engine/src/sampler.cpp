@@ -130,6 +130,7 @@ void Sampler::restore(const float* window, int32_t height, int32_t width, float*
   } else {
     std::copy(centre, centre + frame_px * 3, guide.begin());
   }
+  timings_.stage1_s = seconds_since(t0);
   if (stage1_out != nullptr) std::copy(guide.begin(), guide.end(), stage1_out);
   run_chain(window, height, width, guide.data(), 2, tokens, out, cb,
             config_.two_stage ? 0.2 : 0.0, 1.0);

@@ -6,7 +6,6 @@ import numpy as np
 from scipy import ndimage
 from skimage.metrics import structural_similarity
 
-
 PSNR_CAP = 99.0  # identical images score this instead of infinity (keeps means finite)
 
 

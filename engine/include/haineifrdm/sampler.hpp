@@ -58,6 +58,7 @@ class Cancelled : public std::runtime_error {
 struct Timings {
   double backend_s = 0;   // time inside Backend calls
   double total_s = 0;
+  double stage1_s = 0;    // thumbnail + context + stage 1 + upscale
   int64_t denoise_calls = 0;
   int64_t patches = 0;
   double bytes_moved = 0;  // extraction + accumulation traffic, for GB/s
