@@ -34,7 +34,7 @@ def frame_2k(spec: str, backend: str, steps: int) -> dict[str, float]:
     return time_frame(r, 1080, 2048)
 
 
-def _peak_4k(spec: str, backend: str, steps: int, q: mp.Queue) -> None:  # type: ignore[type-arg]
+def _peak_4k(spec: str, backend: str, steps: int, q: mp.Queue) -> None:
     r = Restorer(model=_model(spec), backend=backend, patch=256, overlap=32, steps=steps)  # type: ignore[arg-type]
     t = time_frame(r, 3112, 4096)
     q.put({"peak_rss_mb_4k": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -59,7 +59,7 @@ def main() -> None:
               "extract_blend_gb_s": t["bytes_moved"] / max(outside, 1e-9) / 1e9}
     if not args.skip_4k:
         ctx = mp.get_context("spawn")  # a fresh process: its peak RSS is the 4K frame's alone
-        q: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
+        q: mp.Queue = ctx.Queue()
         p = ctx.Process(target=_peak_4k, args=(args.model, args.backend, 1, q))
         p.start()
         result.update(q.get())
