@@ -1,0 +1,61 @@
+"""Evaluation report fields, the demo command and the bench command on a tiny model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from haineifrdm.cli.main import main
+from haineifrdm.model import create_model, save_model
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("m") / "tiny.safetensors"
+    save_model(create_model("tiny"), path)
+    return path
+
+
+def test_eval_report_has_every_field(tmp_path: Path, tiny: Path) -> None:
+    out = tmp_path / "ev"
+    assert main(["eval", "--model", str(tiny), "--out", str(out), "--clips", "1",
+                 "--size", "48x64", "--patch", "32", "--steps", "1,4"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["classes"]) == {"specks", "line_scratch", "blotch", "flicker", "mixed"}
+    for by_method in report["classes"].values():
+        assert set(by_method) == {"input", "median3", "steps1", "steps4"}
+        for v in by_method.values():
+            for key in ("psnr", "ssim", "psnr_in", "psnr_out", "ssim_in", "ssim_out",
+                        "grain_ratio", "temporal_flicker"):
+                assert key in v
+    assert report["overall"]["input"]["psnr"] < 99
+    assert {"whole_psnr_gain_db", "inside_psnr_gain_db", "grain_ratio",
+            "preview_gap_db"} <= set(report["targets"])
+    assert (out / "eval_sheet.png").stat().st_size > 1000
+
+
+def test_demo_writes_sheet_and_metrics(tmp_path: Path, tiny: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", str(tmp_path / "d"), "--model", str(tiny), "--frames", "2",
+                 "--quality", "preview"]) == 0
+    report = json.loads((tmp_path / "d" / "demo_metrics.json").read_text())
+    assert len(report["frames"]) == 2 and "restored_psnr" in report["mean"]
+    assert (tmp_path / "d" / "demo_sheet.png").is_file()
+    assert "mean PSNR" in capsys.readouterr().out
+
+
+def test_bench_reports_backends(tmp_path: Path, tiny: Path) -> None:
+    js = tmp_path / "b.json"
+    assert main(["bench", "--model", str(tiny), "--backend", "all", "--size", "64x48",
+                 "--patch", "32", "--steps", "1", "--batches", "1,2", "--repeats", "2",
+                 "--json", str(js)]) == 0
+    res = json.loads(js.read_text())
+    assert set(res["backends"]) >= {"torch", "onnxruntime"}
+    for e in res["backends"].values():
+        assert [d["batch"] for d in e["denoiser"]] == [1, 2]
+        assert e["frame"]["total_s"] > 0 and e["peak_rss_mb"] > 0
+    assert res["speedup_vs_torch"]["onnxruntime"] > 0
