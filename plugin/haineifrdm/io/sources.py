@@ -89,18 +89,18 @@ class SequenceSink:
         self._remove_stale_temporaries()
 
     def _remove_stale_temporaries(self) -> None:
-        """Temporary files a killed run left behind (``.<name>.<random><ext>``)."""
+        """Temporary files a killed run left behind: ``.<output stem>.<random><suffix>``."""
         if not len(self.source):
             return
         folder = self.path(0).parent
         if not folder.is_dir():
             return
-        stems = {self.path(i).stem for i in range(len(self.source))}
+        outputs = [self.path(i) for i in range(len(self.source))]
+        prefixes = tuple(f".{p.stem}." for p in outputs)
+        suffixes = {p.suffix for p in outputs}
         for p in folder.iterdir():
-            if p.name.startswith(".") and p.name[1:].split(".")[0] in {s.split(".")[0]
-                                                                    for s in stems}:
-                if p.is_file() and p.stem.count(".") >= 1:
-                    p.unlink()
+            if p.is_file() and p.name.startswith(prefixes) and p.suffix in suffixes:
+                p.unlink()
 
     def path(self, i: int) -> Path:
         if isinstance(self.source, SequenceSource):
