@@ -11,7 +11,7 @@ from haineifrdm import __version__
 from haineifrdm.cli.main import COMMANDS, main
 
 EXPECTED = {"restore", "demo", "degrade", "train", "eval", "export", "bench", "serve",
-            "install-ofx"}
+            "install-ofx", "compare"}
 
 
 def test_all_subcommands_registered() -> None:

@@ -66,3 +66,23 @@ def test_bad_pack_and_sizes(tmp_path: Path, pack: Pack) -> None:
         RestorationDataset(pack, patch=128)
     with pytest.raises(ValueError, match="needs 7"):
         RestorationDataset(pack, patch=32, radius=3)
+
+
+def test_pack_takes_user_clips(tmp_path: Path) -> None:
+    import numpy as np
+    import OpenImageIO as oiio
+
+    src = tmp_path / "clean"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(6):
+        p = src / f"c.{k:04d}.png"
+        out = oiio.ImageOutput.create(str(p))
+        out.open(str(p), oiio.ImageSpec(80, 60, 3, oiio.UINT8))
+        out.write_image(rng.random((60, 80, 3), dtype=np.float32))
+        out.close()
+    folder = tmp_path / "pack"
+    build_pack(folder, PackConfig(clips=3, frames=5, height=48, width=64,
+                                  clean_sources=(str(src),), video_prob=1.0), None)
+    meta = Pack.open(folder).meta
+    assert all(c["source"] == str(src) for c in meta["clips"])

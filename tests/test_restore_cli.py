@@ -170,3 +170,14 @@ def test_sigkill_then_resume_completes_without_partial_files(tmp_path: Path,
     assert names == sorted(p.name for p in src)  # every frame, and no temporary leftovers
     for p in out.iterdir():
         read_frame(p)  # each one reads back whole
+
+
+def test_compare_writes_side_by_side_sheet(tmp_path: Path, model_path: Path) -> None:
+    write_seq(tmp_path / "a", "png", oiio.UINT8, 8, 3, n=3)
+    write_seq(tmp_path / "b", "png", oiio.UINT8, 8, 3, n=3)
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out",
+                 str(tmp_path / "s.png"), "--labels", "scan,restored"]) == 0
+    _, info = read_frame(tmp_path / "s.png")
+    assert info.width > 3 * 56 and info.height > 3 * 40
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "nope"), "--out",
+                 str(tmp_path / "t.png")]) == 2

@@ -35,6 +35,8 @@ COMMANDS: tuple[Command, ...] = (
             "restore"),
     Command("demo", "build a fast-motion clip, damage it, restore it with the default model",
             "demo"),
+    Command("compare", "side-by-side QC strips of two sequences (e.g. before/after)",
+            "compare"),
     Command("degrade", "add synthetic film damage to clean frames (makes test material)",
             "degrade"),
     Command("train", "train a restoration model from a TOML config", "train"),

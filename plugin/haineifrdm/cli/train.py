@@ -20,6 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="first build the config's training pack with this many clips")
     p.add_argument("--damage-templates", default=None,
                    help="template folder for --make-pack (procedural damage without it)")
+    p.add_argument("--clean-source", action="append", default=[],
+                   help="extra clean footage for --make-pack: a folder of frames or a movie "
+                   "(repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
         cfg = TrainConfig.from_toml(args.config)
         if args.make_pack:
             lib = TemplateLibrary.scan(args.damage_templates) if args.damage_templates else None
-            build_pack(cfg.pack, PackConfig(clips=args.make_pack, seed=cfg.seed), lib,
+            pcfg = PackConfig(clips=args.make_pack, seed=cfg.seed,
+                              clean_sources=tuple(args.clean_source))
+            build_pack(cfg.pack, pcfg, lib,
                        progress=lambda i, n: print(f"\rpack {i}/{n}", end="", flush=True))
             print()
         if not Path(cfg.pack, "pack.json").is_file():

