@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
 from haineifrdm.diffusion import embed_timestep
-from haineifrdm.model import HaineiFRDM, create_model
+from haineifrdm.model import HaineiFRDM, create_model, save_model
 
 
 @pytest.fixture(autouse=True)
@@ -34,3 +36,12 @@ def make_inputs(model: HaineiFRDM, batch: int = 2, size: int = 32,
         "box": torch.tensor([[0.0, 0.0, 0.5, 0.5], [0.25, 0.5, 0.75, 1.0]] * batch)[:batch],
         "t_emb": embed_timestep(torch.linspace(0.1, 0.9, batch), stage=2),
     }
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained `tiny` network saved as safetensors (seed 0)."""
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny") / "tiny.safetensors"
+    save_model(create_model("tiny"), path)
+    return path

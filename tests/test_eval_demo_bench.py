@@ -6,18 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 from haineifrdm.cli.main import main
-from haineifrdm.model import create_model, save_model
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("m") / "tiny.safetensors"
-    save_model(create_model("tiny"), path)
-    return path
+def tiny(tiny_checkpoint: Path) -> Path:
+    return tiny_checkpoint
 
 
 def test_eval_report_has_every_field(tmp_path: Path, tiny: Path) -> None:

@@ -13,12 +13,10 @@ import av
 import numpy as np
 import OpenImageIO as oiio
 import pytest
-import torch
 
 from haineifrdm.cli.main import main
 from haineifrdm.io import read_frame
 from haineifrdm.io.movie import probe
-from haineifrdm.model import create_model, save_model
 
 FORMATS = [  # (extension, oiio type, bits, channels)
     ("dpx", oiio.UINT16, 10, 3),
@@ -33,11 +31,8 @@ FORMATS = [  # (extension, oiio type, bits, channels)
 
 
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("m") / "tiny.safetensors"
-    save_model(create_model("tiny"), path)
-    return path
+def model_path(tiny_checkpoint: Path) -> Path:
+    return tiny_checkpoint
 
 
 def write_seq(folder: Path, ext: str, td: object, bits: int, ch: int, n: int = 4,

@@ -149,29 +149,25 @@ PYBIND11_MODULE(_engine, m) {
         py::arg("budget_bytes"), py::arg("max_batch"),
         "Largest patch batch whose buffers fit the byte budget.");
 
-  m.def(
-      "area_resize",
-      [](const py::array& img, int32_t oh, int32_t ow) {
-        FArray a = contiguous(img);
-        if (a.ndim() != 3) throw std::invalid_argument("image must be [H, W, C]");
-        py::array_t<float> out({static_cast<py::ssize_t>(oh), static_cast<py::ssize_t>(ow), a.shape(2)});
-        area_resize(a.data(), static_cast<int32_t>(a.shape(0)), static_cast<int32_t>(a.shape(1)),
-                    static_cast<int32_t>(a.shape(2)), out.mutable_data(), oh, ow, nullptr);
-        return out;
-      },
-      py::arg("image"), py::arg("height"), py::arg("width"));
-
-  m.def(
-      "bicubic_resize",
-      [](const py::array& img, int32_t oh, int32_t ow) {
-        FArray a = contiguous(img);
-        if (a.ndim() != 3) throw std::invalid_argument("image must be [H, W, C]");
-        py::array_t<float> out({static_cast<py::ssize_t>(oh), static_cast<py::ssize_t>(ow), a.shape(2)});
-        bicubic_resize(a.data(), static_cast<int32_t>(a.shape(0)), static_cast<int32_t>(a.shape(1)),
-                       static_cast<int32_t>(a.shape(2)), out.mutable_data(), oh, ow, nullptr);
-        return out;
-      },
-      py::arg("image"), py::arg("height"), py::arg("width"));
+  using Resampler = void (*)(const float*, int32_t, int32_t, int32_t, float*, int32_t, int32_t,
+                             ThreadPool*);
+  const auto bind_resampler = [&m](const char* name, Resampler fn, const char* doc) {
+    m.def(
+        name,
+        [fn](const py::array& img, int32_t oh, int32_t ow) {
+          FArray a = contiguous(img);
+          if (a.ndim() != 3) throw std::invalid_argument("image must be [H, W, C]");
+          py::array_t<float> out({static_cast<py::ssize_t>(oh), static_cast<py::ssize_t>(ow),
+                                  a.shape(2)});
+          fn(a.data(), static_cast<int32_t>(a.shape(0)), static_cast<int32_t>(a.shape(1)),
+             static_cast<int32_t>(a.shape(2)), out.mutable_data(), oh, ow, nullptr);
+          return out;
+        },
+        py::arg("image"), py::arg("height"), py::arg("width"), doc);
+  };
+  bind_resampler("area_resize", &area_resize, "Area (adaptive-average) resize of [H, W, C].");
+  bind_resampler("bicubic_resize", &bicubic_resize,
+                 "Bicubic resize of [H, W, C] (A = -0.75, align_corners = False).");
 
   py::class_<PySampler>(m, "Sampler")
       .def(py::init([](py::object backend, int32_t radius, int32_t thumb, int32_t n_tokens,

@@ -38,16 +38,9 @@ class FrameInfo:
 
 def list_frames(folder: str | Path) -> list[Path]:
     """Sorted frame files in ``folder``; ValueError if it is missing or holds none."""
-    folder = Path(folder)
-    if not folder.exists():
-        raise ValueError(f"input folder not found: {folder}")
-    if not folder.is_dir():
-        raise ValueError(f"input is not a folder: {folder}")
-    files = sorted(p for p in folder.iterdir()
-                   if p.is_file() and p.suffix.lower() in FRAME_EXTENSIONS)
-    if not files:
-        raise ValueError(f"no frames ({', '.join(FRAME_EXTENSIONS)}) in {folder}")
-    return files
+    from .sequence import open_sequence
+
+    return list(open_sequence(folder).files)
 
 
 _NP_TYPES = {
