@@ -43,7 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("eval", "evaluate a model on a held-out synthetic set", "evaluate"),
     Command("export", "export a checkpoint to ONNX (FP32/FP16) and TensorRT", "export"),
     Command("bench", "measure latency and memory of a model on a backend", "bench"),
-    Command("serve", "run the local render service used by the OFX plugin", None),
+    Command("serve", "run the local render service used by the OFX plugin", "serve"),
     Command("install-ofx", "install the HaineiFRDM Restore OFX bundle", None),
 )
 
