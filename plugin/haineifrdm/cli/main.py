@@ -44,7 +44,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", "export a checkpoint to ONNX (FP32/FP16) and TensorRT", "export"),
     Command("bench", "measure latency and memory of a model on a backend", "bench"),
     Command("serve", "run the local render service used by the OFX plugin", "serve"),
-    Command("install-ofx", "install the HaineiFRDM Restore OFX bundle", None),
+    Command("install-ofx", "install the HaineiFRDM Restore OFX bundle", "install_ofx"),
 )
 
 

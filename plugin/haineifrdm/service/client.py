@@ -39,6 +39,8 @@ class RenderClient:
     def call(self, kind: MessageType, payload: dict[str, Any]) -> dict[str, Any]:
         self.sock.sendall(encode(kind, payload))
         reply, body = read_message(self.sock)
+        while reply == MessageType.PROGRESS:
+            reply, body = read_message(self.sock)
         if reply == MessageType.ERROR:
             raise ServiceError(str(body.get("error", "unknown error")))
         return body

@@ -37,6 +37,7 @@ class MessageType(IntEnum):
     SHUTDOWN = 4
     OK = 100
     ERROR = 101
+    PROGRESS = 102  # {"id", "value" in 0..1}, sent during a RESTORE that asked for it
 
 
 class ProtocolError(Exception):

@@ -52,6 +52,7 @@ def private_dir(path: Path) -> None:
 class Job:
     id: str
     request: dict[str, Any]
+    conn: socket.socket | None = None
     future: Future[dict[str, Any]] = field(default_factory=Future)
     cancelled: threading.Event = field(default_factory=threading.Event)
 
@@ -100,9 +101,17 @@ class RenderService:
         if frames != restorer.window_size:
             raise ValueError(f"window has {frames} frames, radius needs {restorer.window_size}")
         window = read_array(req["shm_in"], (frames, h, w, 3))
+        last = [0.0]
+
+        def progress(value: float) -> None:
+            if job.conn is not None and value - last[0] >= 0.02:
+                last[0] = value
+                self._send(job.conn, MessageType.PROGRESS, {"id": job.id, "value": value})
+
         result = restorer.run(window, frame_index=int(params.get("frame_index", 0)),
                               strength=float(params.get("strength", 1.0)), output=output,
-                              cancelled=job.cancelled.is_set)
+                              cancelled=job.cancelled.is_set,
+                              progress=progress if req.get("progress") else None)
         write_array(req["shm_out"], result.image)
         return {"id": job.id, "timings": result.timings}
 
@@ -155,7 +164,7 @@ class RenderService:
                     self._send(conn, MessageType.OK, self._info())
                 elif kind == MessageType.RESTORE:
                     job_id = str(payload.get("id", ""))[:128] or f"job-{time.monotonic_ns()}"
-                    job = Job(job_id, payload)
+                    job = Job(job_id, payload, conn)
                     with self.lock:
                         if job_id in self.jobs:
                             self._send(conn, MessageType.ERROR, {"error": "duplicate id"})
