@@ -23,6 +23,7 @@ class ServiceError(RuntimeError):
 
 class RenderClient:
     def __init__(self, socket_path: Path, timeout: float = 600.0) -> None:
+        self.last_reply: dict[str, Any] = {}
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(str(socket_path))
@@ -55,9 +56,9 @@ class RenderClient:
         src, dst = create(tag + "-in", window.nbytes), create(tag + "-out", h * w * 3 * 4)
         try:
             src.write_bytes(np.ascontiguousarray(window, np.float32).tobytes())
-            self.call(MessageType.RESTORE, {"id": job_id or tag, "shm_in": src.name,
-                                            "shm_out": dst.name, "frames": f, "height": h,
-                                            "width": w, "params": params})
+            request = {"id": job_id or tag, "shm_in": src.name, "shm_out": dst.name,
+                       "frames": f, "height": h, "width": w, "params": params}
+            self.last_reply = self.call(MessageType.RESTORE, request)
             return np.frombuffer(dst.read_bytes(), np.float32).reshape(h, w, 3).copy()
         finally:
             (SHM_DIR / src.name).unlink(missing_ok=True)
