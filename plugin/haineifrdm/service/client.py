@@ -5,6 +5,7 @@ The OFX plugin implements the same protocol in C++.
 
 from __future__ import annotations
 
+import mmap
 import os
 import socket
 import uuid
@@ -55,11 +56,16 @@ class RenderClient:
         tag = f"haineifrdm-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         src, dst = create(tag + "-in", window.nbytes), create(tag + "-out", h * w * 3 * 4)
         try:
-            src.write_bytes(np.ascontiguousarray(window, np.float32).tobytes())
+            with src.open("r+b") as fh, mmap.mmap(fh.fileno(), window.nbytes) as m:
+                view = np.frombuffer(m, np.float32).reshape(window.shape)
+                np.copyto(view, window, casting="same_kind")
+                del view
             request = {"id": job_id or tag, "shm_in": src.name, "shm_out": dst.name,
                        "frames": f, "height": h, "width": w, "params": params}
             self.last_reply = self.call(MessageType.RESTORE, request)
-            return np.frombuffer(dst.read_bytes(), np.float32).reshape(h, w, 3).copy()
+            with dst.open("rb") as out_fh, mmap.mmap(out_fh.fileno(), h * w * 12,
+                                                     access=mmap.ACCESS_READ) as m:
+                return np.frombuffer(m, np.float32).reshape(h, w, 3).copy()
         finally:
             (SHM_DIR / src.name).unlink(missing_ok=True)
             (SHM_DIR / dst.name).unlink(missing_ok=True)

@@ -25,7 +25,7 @@ from typing import Any
 from .. import __version__
 from ..engine import RestoreCancelled, Restorer
 from .protocol import PROTOCOL_VERSION, MessageType, ProtocolError, encode, read_message
-from .shm import ShmError, read_array, write_array
+from .shm import ShmError, mapped_array, write_array
 
 log = logging.getLogger("haineifrdm.serve")
 
@@ -100,7 +100,6 @@ class RenderService:
         restorer = self._restorer(params)
         if frames != restorer.window_size:
             raise ValueError(f"window has {frames} frames, radius needs {restorer.window_size}")
-        window = read_array(req["shm_in"], (frames, h, w, 3))
         last = [0.0]
 
         def progress(value: float) -> None:
@@ -108,10 +107,11 @@ class RenderService:
                 last[0] = value
                 self._send(job.conn, MessageType.PROGRESS, {"id": job.id, "value": value})
 
-        result = restorer.run(window, frame_index=int(params.get("frame_index", 0)),
-                              strength=float(params.get("strength", 1.0)), output=output,
-                              cancelled=job.cancelled.is_set,
-                              progress=progress if req.get("progress") else None)
+        with mapped_array(req["shm_in"], (frames, h, w, 3)) as window:
+            result = restorer.run(window, frame_index=int(params.get("frame_index", 0)),
+                                  strength=float(params.get("strength", 1.0)), output=output,
+                                  cancelled=job.cancelled.is_set,
+                                  progress=progress if req.get("progress") else None)
         write_array(req["shm_out"], result.image)
         return {"id": job.id, "timings": result.timings}
 

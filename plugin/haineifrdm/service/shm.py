@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import mmap
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -42,19 +44,30 @@ def _open(name: object, shape: tuple[int, ...], writable: bool) -> mmap.mmap:
         os.close(fd)
 
 
-def read_array(name: object, shape: tuple[int, ...]) -> np.ndarray:
-    """A private float32 copy of the client's buffer."""
+@contextmanager
+def mapped_array(name: object, shape: tuple[int, ...]) -> Iterator[np.ndarray]:
+    """A read-only, zero-copy float32 view of the client's buffer for the ``with`` block.
+
+    The client must not change the buffer until the reply (the OFX plugin never does).
+    """
     m = _open(name, shape, writable=False)
     try:
-        return np.frombuffer(m, dtype=np.float32).reshape(shape).copy()
+        view = np.frombuffer(m, dtype=np.float32).reshape(shape)
+        yield view
+        del view
     finally:
-        m.close()
+        try:
+            m.close()
+        except BufferError:  # a view escaped: let the GC unmap it
+            pass
 
 
 def write_array(name: object, data: np.ndarray) -> None:
     m = _open(name, data.shape, writable=True)
     try:
-        m[:] = np.ascontiguousarray(data, dtype=np.float32).tobytes()
+        dst = np.frombuffer(m, dtype=np.float32).reshape(data.shape)
+        np.copyto(dst, data, casting="same_kind")
+        del dst
     finally:
         m.close()
 
