@@ -413,16 +413,23 @@ OfxStatus render(OfxImageEffectHandle effect, OfxPropertySetHandle in_args) {
   const OfxRectI area = centre.bounds;  // full frame (tiles are off), at this render scale
   const int w = area.x2 - area.x1, h = area.y2 - area.y1;
   const int frames = 2 * v.radius + 1;
-  std::vector<float> window(static_cast<size_t>(frames) * w * h * 3);
+  // neighbours: fetched up front (edge clamp to the centre where one is missing)
+  std::vector<std::unique_ptr<ImageView>> neighbours;
+  std::vector<const ImageView*> sources;
   for (int k = -v.radius; k <= v.radius; ++k) {
-    float* dst = window.data() + static_cast<size_t>(k + v.radius) * w * h * 3;
     const double tk = std::clamp(t + k, first, last);
-    ImageView nb;
-    const bool ok = tk != t && fetch_image(inst->source, tk, nb) &&
-                    nb.width() == centre.width() && nb.height() == centre.height();
-    to_rgb(ok ? nb : centre, area, dst);  // missing neighbour: edge clamp to the centre
+    auto nb = std::make_unique<ImageView>();
+    const bool ok = tk != t && fetch_image(inst->source, tk, *nb) &&
+                    nb->width() == centre.width() && nb->height() == centre.height();
+    sources.push_back(ok ? nb.get() : &centre);
+    neighbours.push_back(std::move(nb));
   }
   if (g_effect->abort(effect)) return kStatFailed;
+  const auto fill = [&](float* dst) {  // straight into the service's shared memory
+    for (int f = 0; f < frames; ++f) {
+      to_rgb(*sources[static_cast<size_t>(f)], area, dst + static_cast<size_t>(f) * w * h * 3);
+    }
+  };
 
   hfrdm::RestoreParams p;
   p.steps = v.steps;
@@ -450,7 +457,7 @@ OfxStatus render(OfxImageEffectHandle effect, OfxPropertySetHandle in_args) {
   std::vector<float> result;
   try {
     hfrdm::ServiceClient client(cfg);
-    result = client.restore(window, frames, h, w, p, [&] { return g_effect->abort(effect) != 0; },
+    result = client.restore(fill, frames, h, w, p, [&] { return g_effect->abort(effect) != 0; },
                             progress);
   } catch (const std::exception& e) {
     end_progress();

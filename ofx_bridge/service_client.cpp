@@ -285,18 +285,18 @@ int ServiceClient::connect_or_start() {
                      config_.python + " -m haineifrdm.cli.main serve)");
 }
 
-std::vector<float> ServiceClient::restore(const std::vector<float>& window, int frames,
-                                          int height, int width, const RestoreParams& p,
+std::vector<float> ServiceClient::restore(const std::function<void(float*)>& fill_window,
+                                          int frames, int height, int width,
+                                          const RestoreParams& p,
                                           const std::function<bool()>& aborted,
                                           const std::function<void(double)>& progress) {
   const size_t in_bytes = static_cast<size_t>(frames) * height * width * 3 * sizeof(float);
   const size_t out_bytes = static_cast<size_t>(height) * width * 3 * sizeof(float);
-  if (window.size() * sizeof(float) != in_bytes) throw ServiceError("window has a wrong size");
   const std::string tag = "haineifrdm-ofx-" + std::to_string(::getpid()) + "-" +
                           std::to_string(g_counter.fetch_add(1));
   Shm in(tag + "-in", in_bytes);
   Shm out(tag + "-out", out_bytes);
-  std::memcpy(in.ptr, window.data(), in_bytes);
+  fill_window(static_cast<float*>(in.ptr));
   std::ostringstream req;
   req << "{\"id\":\"" << tag << "\",\"shm_in\":\"" << in.name << "\",\"shm_out\":\""
       << out.name << "\",\"frames\":" << frames << ",\"height\":" << height

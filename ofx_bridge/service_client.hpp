@@ -47,10 +47,12 @@ class ServiceClient {
  public:
   explicit ServiceClient(ServiceConfig config) : config_(std::move(config)) {}
 
-  // window: float32 [frames, height, width, 3], top row first. Returns [height, width, 3].
+  // `fill_window` writes float32 [frames, height, width, 3] (top row first) straight into
+  // the shared memory the service reads. Returns the result [height, width, 3].
   // `aborted` is polled while waiting (true sends CANCEL); `progress` gets 0..1.
-  std::vector<float> restore(const std::vector<float>& window, int frames, int height, int width,
-                             const RestoreParams& params, const std::function<bool()>& aborted,
+  std::vector<float> restore(const std::function<void(float*)>& fill_window, int frames,
+                             int height, int width, const RestoreParams& params,
+                             const std::function<bool()>& aborted,
                              const std::function<void(double)>& progress);
 
  private:
