@@ -165,3 +165,13 @@ def test_cancel_from_another_connection(service: Path) -> None:
     assert outcome["result"] == "cancelled"
     with RenderClient(service) as c:  # and the service goes on
         assert c.info()["protocol"] == 1
+
+
+def test_idle_timeout_stops_the_service(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    sock = tmp_path / "idle" / "render.sock"
+    log = tmp_path / "idle.log"
+    proc = subprocess.Popen([sys.executable, "-m", "haineifrdm.cli.main", "serve", "--socket",
+                             str(sock), "--model", str(tiny_checkpoint), "--idle-timeout", "1",
+                             "--log", str(log)])
+    assert proc.wait(timeout=120) == 0
+    assert not sock.exists() and "idle for" in log.read_text()
