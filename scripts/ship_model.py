@@ -25,7 +25,7 @@ def main() -> None:
     dst = WEIGHTS_DIR / "default.safetensors"
     shutil.copy2(run / "last.safetensors", dst)
     dst.chmod(0o644)
-    minutes = sum(r["elapsed_s"] for r in log if r is log[-1]) / 60
+    minutes = log[-1]["elapsed_s"] / 60
     o = report["overall"]
     lines = [
         "# HaineiFRDM default model (`--model default`)", "",
@@ -48,7 +48,7 @@ def main() -> None:
         lines.append(f"| {m} | {v['psnr']:.2f} | {v['psnr_in']:.2f} | {v['psnr_out']:.2f} | "
                      f"{v['ssim']:.3f} | {v['grain_ratio']:.2f} |")
     lines += ["", "Per defect class (4 steps vs input):", "",
-              "| class | input PSNR | restored PSNR | input PSNR in defects | restored in defects |",
+              "| class | input PSNR | restored PSNR | input in defects | restored in defects |",
               "| --- | --- | --- | --- | --- |"]
     for cls, by in report["classes"].items():
         a, b = by["input"], by.get("steps4", by[list(by)[-1]])
