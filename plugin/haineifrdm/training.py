@@ -19,7 +19,9 @@ from __future__ import annotations
 import copy
 import json
 import math
+import signal
 import sys
+import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -156,6 +158,7 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
     (out / "config.json").write_text(json.dumps(cfg.__dict__, indent=1))
     t_start, losses = time.time(), []
     stopped = "steps"
+    previous = _stop_on_signals()
     try:
         for batch in loader:
             for g in opt.param_groups:
@@ -188,8 +191,21 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
         _checkpoint(out, model, ema, opt, step)
         log.close()
         sys.stderr.write("\n")
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return {"step": step, "stopped": stopped, "out": str(out), "device": str(dev),
             "seconds": time.time() - t_start}
+
+
+def _stop_on_signals() -> dict[int, Any]:
+    """SIGINT and SIGTERM stop training cleanly (checkpoint saved), even in the background."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    return {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
 def _checkpoint(out: Path, model: HaineiFRDM, ema: HaineiFRDM, opt: torch.optim.Optimizer,
