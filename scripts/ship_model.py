@@ -25,21 +25,26 @@ def main() -> None:
     dst = WEIGHTS_DIR / "default.safetensors"
     shutil.copy2(run / "last.safetensors", dst)
     dst.chmod(0o644)
-    minutes = log[-1]["elapsed_s"] / 60
+    from haineifrdm.model.weights import read_metadata
+
+    step = int(read_metadata(run / "last.safetensors").get("step", log[-1]["step"]))
+    at_step = [r for r in log if r["step"] <= step] or log
+    minutes = at_step[-1]["elapsed_s"] / 60
     o = report["overall"]
     lines = [
         "# HaineiFRDM default model (`--model default`)", "",
         f"- Preset `{model.config.preset}`, {count_parameters(model) / 1e6:.2f} M parameters, "
         f"{dst.stat().st_size / 2**20:.1f} MiB safetensors (EMA weights).",
         f"- Trained by `haineifrdm train --config configs/small-cpu.toml` for "
-        f"{log[-1]['step']} steps (batch {cfg['batch']}, {cfg['patch']}x{cfg['patch']} patches, "
+        f"{step} steps (batch {cfg['batch']}, {cfg['patch']}x{cfg['patch']} patches, "
         f"lr {cfg['lr']}, defect weight {cfg['defect_weight']}) in {minutes:.0f} min "
         f"on {hardware} ({platform.processor() or platform.machine()}).",
         "- Data: a pack of 160 synthetic fast-motion clips (7 frames, 256x352) rendered from "
         "scikit-image photographs and procedural textures, damaged with the project's "
         "synthesiser using the real film-damage overlays (FilmDamageSimulator, MIT) for "
         "specks; no footage or weights were downloaded.",
-        f"- Final training loss {log[-1]['loss']:.4f} (first logged {log[0]['loss']:.4f}).", "",
+        f"- Training loss at the shipped step {at_step[-1]['loss']:.4f} "
+        f"(first logged {log[0]['loss']:.4f}).", "",
         "## Held-out evaluation (`haineifrdm eval`, other photographs and seeds)", "",
         "| method | PSNR | PSNR in defects | PSNR outside | SSIM | grain ratio |",
         "| --- | --- | --- | --- | --- | --- |",
