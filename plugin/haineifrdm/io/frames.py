@@ -43,12 +43,6 @@ def list_frames(folder: str | Path) -> list[Path]:
     return list(open_sequence(folder).files)
 
 
-_NP_TYPES = {
-    "uint8": oiio.UINT8, "uint16": oiio.UINT16, "half": oiio.HALF, "float": oiio.FLOAT,
-    "uint32": oiio.UINT32, "double": oiio.DOUBLE,
-}
-
-
 def _sample_type(spec: Any) -> tuple[str, Any]:
     """(numpy dtype name, oiio TypeDesc) to read the file's samples losslessly."""
     fmt = str(spec.format)
@@ -71,25 +65,19 @@ def read_frame(path: str | Path) -> tuple[np.ndarray, FrameInfo]:
         raise ValueError(f"cannot read frame {path}: {oiio.geterror() or 'unknown format'}")
     try:
         spec = inp.spec()
-        dtype, td = _sample_type(spec)
-        raw = inp.read_image(0, 0, 0, spec.nchannels, td)
+        dtype, _ = _sample_type(spec)
+        raw = inp.read_image(0, 0, 0, spec.nchannels, oiio.FLOAT)  # converted in C++
         err = inp.geterror()
     finally:
         inp.close()
     if raw is None or err:
         raise ValueError(f"cannot read frame {path}: {err or 'decode failed'}")
-    a = np.asarray(raw)
-    if a.ndim == 2:
-        a = a[..., None]
-    if a.ndim != 3 or a.shape[-1] < 1:
-        raise ValueError(f"cannot read frame {path}: unsupported layout {a.shape}")
-    channels = a.shape[-1]
-    if dtype == "uint8":
-        f = a.astype(np.float32) / 255.0
-    elif dtype == "uint16":
-        f = a.astype(np.float32) / 65535.0
-    else:
-        f = a.astype(np.float32)
+    f = np.asarray(raw)
+    if f.ndim == 2:
+        f = f[..., None]
+    if f.ndim != 3 or f.shape[-1] < 1:
+        raise ValueError(f"cannot read frame {path}: unsupported layout {f.shape}")
+    channels = f.shape[-1]
     alpha_idx = spec.alpha_channel
     alpha = f[..., alpha_idx].copy() if 0 <= alpha_idx < channels else None
     colour = [i for i in range(channels) if i != alpha_idx][:3]
@@ -98,7 +86,8 @@ def read_frame(path: str | Path) -> tuple[np.ndarray, FrameInfo]:
         rgb = np.repeat(rgb, 3, axis=-1)
     elif rgb.shape[-1] == 2:
         rgb = np.concatenate([rgb, rgb[..., :1]], axis=-1)
-    bits = int(spec.get_int_attribute("oiio:BitsPerSample", 0)) or a.dtype.itemsize * 8
+    bits = int(spec.get_int_attribute("oiio:BitsPerSample", 0)) or \
+        {"uint8": 8, "uint16": 16, "float16": 16}.get(dtype, 32)
     info = FrameInfo(path, spec.height, spec.width, dtype, channels, bits, spec, alpha)
     return np.ascontiguousarray(rgb, dtype=np.float32), info
 
@@ -119,7 +108,12 @@ def read_sequence(files: list[Path]) -> tuple[np.ndarray, list[FrameInfo]]:
 
 
 def encode(rgb: np.ndarray, info: FrameInfo) -> np.ndarray:
-    """float RGB [H, W, 3] -> samples with the stored dtype, channel count and alpha."""
+    """float RGB [H, W, 3] -> float32 samples with the stored channel count and alpha.
+
+    Quantisation to the file's depth happens in OpenImageIO when writing (round to
+    nearest, clamped), the exact inverse of its conversion when reading, so an
+    unchanged frame is written back bit for bit.
+    """
     spec = info.spec
     alpha_idx = spec.alpha_channel if spec is not None else -1
     colour_ch = info.channels - (1 if info.alpha is not None else 0)
@@ -127,17 +121,7 @@ def encode(rgb: np.ndarray, info: FrameInfo) -> np.ndarray:
     if info.alpha is not None:
         idx = alpha_idx if 0 <= alpha_idx < info.channels else info.channels - 1
         data = np.insert(data, idx, info.alpha, axis=-1)
-    if info.dtype == "uint8":
-        return np.clip(np.round(data * 255.0), 0, 255).astype(np.uint8)
-    if info.dtype == "uint16":
-        q = np.clip(np.round(data * 65535.0), 0, 65535).astype(np.uint16)
-        if info.bits in (10, 12):  # keep codes representable at the file's depth
-            q = (np.round(q.astype(np.float32) / 65535.0 * ((1 << info.bits) - 1))
-                 .astype(np.uint32) * 65535 // ((1 << info.bits) - 1)).astype(np.uint16)
-        return q
-    if info.dtype == "float16":
-        return data.astype(np.float16)
-    return data.astype(np.float32)
+    return np.ascontiguousarray(data, dtype=np.float32)
 
 
 def umask_mode(mode: int = 0o666) -> int:
@@ -176,14 +160,16 @@ def write_frame(path: str | Path, rgb: np.ndarray, info: FrameInfo) -> None:
     spec.width, spec.height, spec.nchannels = info.width, info.height, data.shape[-1]
     spec.full_width, spec.full_height = info.width, info.height
     td = {"uint8": oiio.UINT8, "uint16": oiio.UINT16, "float16": oiio.HALF,
-          "float32": oiio.FLOAT}[str(data.dtype)]
+          "float32": oiio.FLOAT}[info.dtype]
     with atomic_write(path) as tmp:
         out = oiio.ImageOutput.create(str(path))  # format chosen by the real name
         if out is None:
             raise ValueError(f"cannot write {path}: {oiio.geterror()}")
         fmt = td
         if path.suffix.lower() == ".png" and td in (oiio.HALF, oiio.FLOAT):
-            fmt, data = oiio.UINT16, np.clip(np.round(data * 65535.0), 0, 65535).astype(np.uint16)
+            fmt = oiio.UINT16  # PNG holds no float: 16-bit instead
+        elif path.suffix.lower() == ".exr" and td in (oiio.UINT8, oiio.UINT16):
+            fmt = oiio.HALF  # EXR holds no 8/16-bit integers: half instead
         spec.set_format(fmt)
         if info.bits in (10, 12) and path.suffix.lower() == ".dpx":
             spec.attribute("oiio:BitsPerSample", info.bits)
