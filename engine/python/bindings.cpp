@@ -146,7 +146,7 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("eta"), py::arg("stage"), py::arg("dim") = 64);
 
   m.def("plan_batch", &plan_batch, py::arg("patch"), py::arg("window_channels"),
-        py::arg("budget_bytes"), py::arg("max_batch"),
+        py::arg("budget_bytes"), py::arg("max_batch"), py::arg("activation_maps"),
         "Largest patch batch whose buffers fit the byte budget.");
 
   using Resampler = void (*)(const float*, int32_t, int32_t, int32_t, float*, int32_t, int32_t,

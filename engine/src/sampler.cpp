@@ -38,11 +38,10 @@ void embed_timestep(double eta, int stage, int32_t dim, float* out) {
 }
 
 int32_t plan_batch(int32_t patch, int32_t window_channels, int64_t budget_bytes,
-                   int32_t max_batch) {
+                   int32_t max_batch, int32_t activation_maps) {
   const int64_t px = static_cast<int64_t>(patch) * patch;
-  // engine I/O buffers (x_t, window, guide, x0) plus a working-set allowance for the
-  // backend's activations (about 48 feature maps of the patch per image)
-  const int64_t per_patch = (3 + window_channels + 3 + 3 + 48) * px * 4;
+  // engine I/O buffers (x_t, window, guide, x0) plus the backend's activations
+  const int64_t per_patch = (3 + window_channels + 3 + 3 + activation_maps) * px * 4;
   const int64_t fit = budget_bytes / std::max<int64_t>(per_patch, 1);
   return static_cast<int32_t>(std::clamp<int64_t>(fit, 1, std::max(max_batch, 1)));
 }

@@ -68,9 +68,10 @@ struct Timings {
 // identical to haineifrdm.diffusion.embed_timestep.
 void embed_timestep(double eta, int stage, int32_t dim, float* out);
 
-// Largest batch (1..max_batch) whose backend buffers fit in `budget_bytes`.
+// Largest batch (1..max_batch) whose engine buffers plus the backend's working set
+// (`activation_maps` float feature maps of the patch per image) fit in `budget_bytes`.
 int32_t plan_batch(int32_t patch, int32_t window_channels, int64_t budget_bytes,
-                   int32_t max_batch);
+                   int32_t max_batch, int32_t activation_maps);
 
 class Sampler {
  public:
