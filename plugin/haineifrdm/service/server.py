@@ -86,6 +86,7 @@ class RenderService:
         return self.restorers[key]
 
     def _render(self, job: Job) -> dict[str, Any]:
+        t0 = time.perf_counter()
         req = job.request
         try:
             frames, h, w = int(req["frames"]), int(req["height"]), int(req["width"])
@@ -113,7 +114,8 @@ class RenderService:
                                   cancelled=job.cancelled.is_set,
                                   progress=progress if req.get("progress") else None)
         write_array(req["shm_out"], result.image)
-        return {"id": job.id, "timings": result.timings}
+        return {"id": job.id, "timings": result.timings,
+                "service_s": time.perf_counter() - t0}
 
     def _worker(self) -> None:
         while True:
