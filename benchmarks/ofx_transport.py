@@ -3,7 +3,8 @@
 Starts `haineifrdm serve`, sends 5-frame float windows through the same protocol
 the OFX plugin speaks (Unix socket + POSIX shared memory), and subtracts the
 service's own render time (shm mapping, checks, restore, result write): what is
-left is transport (client-side shm creation and copies, messages, wake-ups). Targets: <= 30 ms, and <= 5 % of a Preview (1-step) render.
+left is transport (client-side shm creation and copies, messages, wake-ups).
+Targets: <= 30 ms, and <= 5 % of a Preview (1-step) render.
 The last line is one JSON object.
 
 Usage: python benchmarks/ofx_transport.py [--model default] [--repeats 3]
