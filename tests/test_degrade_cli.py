@@ -89,3 +89,27 @@ def test_bad_input_clear_error_and_nothing_written(tmp_path: Path,
     _fails(["degrade", str(broken), str(broken / "inside")], capsys, "must not be IN")
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_degrade_movie(tmp_path: Path) -> None:
+    import av
+
+    src = tmp_path / "clip.mkv"
+    with av.open(str(src), "w") as c:
+        s = c.add_stream("ffv1", rate=24)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv444p"
+        for i, frame in enumerate(render_scene(np.random.default_rng(0),
+                                               SceneConfig(frames=4, height=48, width=64))):
+            f = av.VideoFrame.from_ndarray((frame * 255).astype(np.uint8),
+                                           format="rgb24").reformat(format="yuv444p")
+            f.pts = i
+            for pkt in s.encode(f):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+    assert main(["degrade", str(src), str(tmp_path / "out"), "--density", "50"]) == 0
+    from haineifrdm.io.movie import probe
+
+    info, n = probe(tmp_path / "out" / "clip.mkv")
+    assert n == 4 and info.codec == "ffv1"
+    assert len(list((tmp_path / "out" / "masks").glob("*.png"))) == 4

@@ -54,7 +54,11 @@ def degrade_folder(src: Path, dst: Path, args: argparse.Namespace, lib: object) 
     from ..data.degrade import DegradationConfig, synthesize
     from ..io import list_frames, read_sequence, write_frame
     from ..io.frames import umask_mode
+    from ..io.movie import is_movie
 
+    if is_movie(src):
+        degrade_movie(src, dst, args, lib)
+        return
     try:
         files = list_frames(src)
     except ValueError as exc:
@@ -97,3 +101,38 @@ def degrade_folder(src: Path, dst: Path, args: argparse.Namespace, lib: object) 
         if tmp.exists():
             shutil.rmtree(tmp)
     print(f"wrote {len(files)} degraded frames, masks and degradation.json to {dst}")
+
+
+def degrade_movie(src: Path, dst: Path, args: argparse.Namespace, lib: object) -> None:
+    """A movie in: OUT/<name> (same codec) with the damage, OUT/masks/, degradation.json."""
+    from ..data.degrade import DegradationConfig, synthesize
+    from ..io import write_frame
+    from ..io.frames import FrameInfo
+    from ..io.movie import MovieWriter, iter_frames, probe
+
+    if dst.exists() and any(dst.iterdir()):
+        raise CLIError(f"OUT ({dst}) exists and is not empty; nothing was written")
+    try:
+        info, _ = probe(src)
+        clip = np.stack(list(iter_frames(src)))
+    except ValueError as exc:
+        raise CLIError(str(exc)) from exc
+    cfg = DegradationConfig(seed=args.seed, scale=args.scale, specks=args.density,
+                            weave=args.weave, grain=args.grain)
+    res = synthesize(clip, cfg, lib)  # type: ignore[arg-type]
+    dst.mkdir(parents=True, exist_ok=True)
+    writer = MovieWriter(dst / src.name, info)
+    try:
+        for frame in res.degraded:
+            writer.write(frame)
+        writer.close()
+    except Exception:
+        writer.abort()
+        raise
+    h, w = clip.shape[1:3]
+    for k, m in enumerate(res.mask):
+        write_frame(dst / "masks" / f"{src.stem}.{k:06d}.png", np.repeat(m[..., None], 3, -1),
+                    FrameInfo(Path("m.png"), h, w, "uint8", 1, 8))
+    (dst / "degradation.json").write_text(json.dumps({**res.params, "input": str(src)},
+                                                     indent=1))
+    print(f"wrote {len(clip)} degraded frames ({src.name}), masks and degradation.json to {dst}")
