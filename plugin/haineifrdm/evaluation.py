@@ -70,7 +70,7 @@ def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
 
 
 def evaluate(model: Any, clips: list[EvalClip], steps_list: tuple[int, ...] = (1, 2, 4),
-             patch: int = 256, overlap: int = 32, backend: str = "auto",
+             patch: int = 256, overlap: int | None = None, backend: str = "auto",
              sheet: Path | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     restorers = {n: Restorer(model=model, backend=backend, patch=patch, overlap=overlap,
                              steps=n, seed=0) for n in steps_list}

@@ -41,10 +41,9 @@ def make_restorer(args: argparse.Namespace) -> object:
     from ..engine import Restorer
     from ..restore_job import QUALITY_STEPS
 
-    overlap = args.overlap if args.overlap is not None else min(32, args.patch // 4)
     try:
         return Restorer(model=args.model, backend=args.backend, patch=args.patch,
-                        overlap=overlap, steps=QUALITY_STEPS[args.quality], seed=args.seed,
+                        overlap=args.overlap, steps=QUALITY_STEPS[args.quality], seed=args.seed,
                         radius=args.radius, device=args.device)
     except (ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from exc

@@ -77,7 +77,7 @@ class Restorer:
     """Restores the centre frame of a temporal window with the two-stage patch sampler."""
 
     def __init__(self, model: str | Path | HaineiFRDM = "default", backend: str = "auto",
-                 patch: int = 256, overlap: int = 32, steps: int = 4, seed: int = 0,
+                 patch: int = 256, overlap: int | None = None, steps: int = 4, seed: int = 0,
                  radius: int | None = None, lowres: int | None = None, two_stage: bool = True,
                  batch: int | None = None, memory_budget: int = 512 << 20,
                  device: str | None = None, precision: str = "fp32", threads: int = 0) -> None:
@@ -90,6 +90,8 @@ class Restorer:
         if not 0 <= self.radius <= dims.radius:
             raise ValueError(f"radius must be in 0..{dims.radius} for this model, got {radius}")
         m = self.resolved.size_multiple
+        if overlap is None:  # default: 32 px, at most a quarter of the patch
+            overlap = min(32, patch // 4)
         if patch <= 0 or patch % m:
             raise ValueError(f"patch must be a positive multiple of {m}, got {patch}")
         if not 0 <= overlap < patch:

@@ -63,11 +63,18 @@ class _DFTCache:
     def get(self, h: int, w: int, dtype: torch.dtype, device: torch.device) -> tuple[Tensor, ...]:
         key = (h, w, dtype, device)
         if key not in self._store:
-            wr, wi = dft_matrices(w, True, dtype, device)
-            hr, hi = dft_matrices(h, False, dtype, device)
-            ir, ii = irdft_matrices(w, dtype, device)
-            self._store[key] = (wr.T.contiguous(), wi.T.contiguous(), hr, hi, ir, ii)
+            # normal tensors even when first asked for under inference_mode: the cache
+            # outlives that context and may later serve autograd (training, ONNX tracing)
+            with torch.inference_mode(False):
+                self._store[key] = self._build(h, w, dtype, device)
         return self._store[key]
+
+    @staticmethod
+    def _build(h: int, w: int, dtype: torch.dtype, device: torch.device) -> tuple[Tensor, ...]:
+        wr, wi = dft_matrices(w, True, dtype, device)
+        hr, hi = dft_matrices(h, False, dtype, device)
+        ir, ii = irdft_matrices(w, dtype, device)
+        return (wr.T.contiguous(), wi.T.contiguous(), hr, hi, ir, ii)
 
 
 _CACHE = _DFTCache()
