@@ -57,15 +57,8 @@ struct Instance {
 };
 
 struct Values {
-  int steps = 4;
-  double strength = 1.0;
-  int radius = 2;
-  int patch = 256;
-  int overlap = 32;
-  bool two_stage = true;
-  int seed = 0;
-  std::string output = "restored";
-  std::string device;
+  hfrdm::RestoreParams restore;  // what the service needs
+  std::string device;            // "", "cpu" or "cuda": where a newly started service runs
 };
 
 // ------------------------------------------------------------------ helpers
@@ -112,7 +105,6 @@ Instance* instance_of(OfxImageEffectHandle effect) {
 }
 
 Values read_values(const Instance& in, OfxTime t) {
-  Values v;
   int q = 2, r = 2, patch = 256, overlap = 32, two = 1, seed = 0, out = 0, dev = 0;
   double strength = 1.0;
   g_param->paramGetValueAtTime(in.quality, t, &q);
@@ -127,14 +119,17 @@ Values read_values(const Instance& in, OfxTime t) {
   static constexpr int kSteps[] = {1, 2, 4};
   static constexpr const char* kOutputs[] = {"restored", "matte", "difference"};
   static constexpr const char* kDevices[] = {"", "cpu", "cuda"};
-  v.steps = kSteps[std::clamp(q, 0, 2)];
-  v.strength = std::clamp(strength, 0.0, 1.0);
-  v.radius = std::clamp(r, 0, 3);
-  v.patch = std::max(64, (patch / 8) * 8);
-  v.overlap = std::clamp(overlap, 0, v.patch / 2);
-  v.two_stage = two != 0;
-  v.seed = seed;
-  v.output = kOutputs[std::clamp(out, 0, 2)];
+  Values v;
+  hfrdm::RestoreParams& p = v.restore;
+  p.steps = kSteps[std::clamp(q, 0, 2)];
+  p.strength = std::clamp(strength, 0.0, 1.0);
+  p.radius = std::clamp(r, 0, 3);
+  p.patch = std::max(64, (patch / 8) * 8);
+  p.overlap = std::clamp(overlap, 0, p.patch / 2);
+  p.two_stage = two != 0;
+  p.seed = seed;
+  p.output = kOutputs[std::clamp(out, 0, 2)];
+  p.frame_index = std::lround(t);
   v.device = kDevices[std::clamp(dev, 0, 2)];
   return v;
 }
@@ -359,7 +354,8 @@ OfxStatus frames_needed(OfxImageEffectHandle effect, OfxPropertySetHandle in_arg
   const Values v = read_values(*inst, t);
   double first = 0, last = 0;
   frame_range(*inst, first, last);
-  const double range[2] = {std::max(first, t - v.radius), std::min(last, t + v.radius)};
+  const int r = v.restore.radius;
+  const double range[2] = {std::max(first, t - r), std::min(last, t + r)};
   g_prop->propSetDoubleN(out_args, kFrameRangeSource, 2, range);
   return kStatOK;
 }
@@ -400,6 +396,7 @@ OfxStatus render(OfxImageEffectHandle effect, OfxPropertySetHandle in_args) {
                      get_int(in_args, kPropRenderWindow, 2, 0),
                      get_int(in_args, kPropRenderWindow, 3, 0)};
   const Values v = read_values(*inst, t);
+  const hfrdm::RestoreParams& p = v.restore;
   double first = 0, last = 0;
   frame_range(*inst, first, last);
 
@@ -412,11 +409,11 @@ OfxStatus render(OfxImageEffectHandle effect, OfxPropertySetHandle in_args) {
   if (!fetch_image(inst->output, t, out)) return kStatFailed;
   const OfxRectI area = centre.bounds;  // full frame (tiles are off), at this render scale
   const int w = area.x2 - area.x1, h = area.y2 - area.y1;
-  const int frames = 2 * v.radius + 1;
+  const int frames = 2 * p.radius + 1;
   // neighbours: fetched up front (edge clamp to the centre where one is missing)
   std::vector<std::unique_ptr<ImageView>> neighbours;
   std::vector<const ImageView*> sources;
-  for (int k = -v.radius; k <= v.radius; ++k) {
+  for (int k = -p.radius; k <= p.radius; ++k) {
     const double tk = std::clamp(t + k, first, last);
     auto nb = std::make_unique<ImageView>();
     const bool ok = tk != t && fetch_image(inst->source, tk, *nb) &&
@@ -431,16 +428,6 @@ OfxStatus render(OfxImageEffectHandle effect, OfxPropertySetHandle in_args) {
     }
   };
 
-  hfrdm::RestoreParams p;
-  p.steps = v.steps;
-  p.strength = v.strength;
-  p.radius = v.radius;
-  p.patch = v.patch;
-  p.overlap = v.overlap;
-  p.two_stage = v.two_stage;
-  p.seed = v.seed;
-  p.output = v.output;
-  p.frame_index = std::lround(t);
   hfrdm::ServiceConfig cfg = hfrdm::load_config(g_bundle_path);
   if (!v.device.empty()) cfg.device = v.device;
   void* prog_handle = effect;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -44,4 +45,24 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("tiny") / "tiny.safetensors"
     save_model(create_model("tiny"), path)
+    return path
+
+
+def write_movie(path: Path, frames: np.ndarray, codec: str, pix_fmt: str) -> Path:
+    """Encode float RGB frames [T, H, W, 3] with PyAV (16-bit RGB source when pix_fmt is deep)."""
+    import av
+
+    deep = any(tag in pix_fmt for tag in ("10", "12", "16"))
+    with av.open(str(path), "w") as c:
+        s = c.add_stream(codec, rate=24)
+        s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], pix_fmt
+        for i, frame in enumerate(frames):
+            data = (frame * (65535 if deep else 255)).astype(np.uint16 if deep else np.uint8)
+            f = av.VideoFrame.from_ndarray(data, format="rgb48le" if deep else "rgb24")
+            f = f.reformat(format=pix_fmt)
+            f.pts = i
+            for pkt in s.encode(f):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
     return path

@@ -92,21 +92,10 @@ def test_bad_input_clear_error_and_nothing_written(tmp_path: Path,
 
 
 def test_degrade_movie(tmp_path: Path) -> None:
-    import av
+    from .conftest import write_movie
 
-    src = tmp_path / "clip.mkv"
-    with av.open(str(src), "w") as c:
-        s = c.add_stream("ffv1", rate=24)
-        s.width, s.height, s.pix_fmt = 64, 48, "yuv444p"
-        for i, frame in enumerate(render_scene(np.random.default_rng(0),
-                                               SceneConfig(frames=4, height=48, width=64))):
-            f = av.VideoFrame.from_ndarray((frame * 255).astype(np.uint8),
-                                           format="rgb24").reformat(format="yuv444p")
-            f.pts = i
-            for pkt in s.encode(f):
-                c.mux(pkt)
-        for pkt in s.encode():
-            c.mux(pkt)
+    clip = render_scene(np.random.default_rng(0), SceneConfig(frames=4, height=48, width=64))
+    src = write_movie(tmp_path / "clip.mkv", clip, "ffv1", "yuv444p")
     assert main(["degrade", str(src), str(tmp_path / "out"), "--density", "50"]) == 0
     from haineifrdm.io.movie import probe
 

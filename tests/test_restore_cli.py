@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import av
 import numpy as np
 import OpenImageIO as oiio
 import pytest
@@ -17,6 +16,8 @@ import pytest
 from haineifrdm.cli.main import main
 from haineifrdm.io import read_frame
 from haineifrdm.io.movie import probe
+
+from .conftest import write_movie
 
 FORMATS = [  # (extension, oiio type, bits, channels)
     ("dpx", oiio.UINT16, 10, 3),
@@ -89,19 +90,8 @@ def test_round_trip_keeps_format_and_strength0_is_bit_exact(tmp_path: Path, mode
 
 
 def test_movie_in_movie_out_same_frame_count(tmp_path: Path, model_path: Path) -> None:
-    src = tmp_path / "clip.mov"
-    with av.open(str(src), "w") as c:
-        s = c.add_stream("prores_ks", rate=24)
-        s.width, s.height, s.pix_fmt = 64, 48, "yuv422p10le"
-        rng = np.random.default_rng(0)
-        for i in range(6):
-            f = av.VideoFrame.from_ndarray((rng.random((48, 64, 3)) * 65535).astype(np.uint16),
-                                           format="rgb48le").reformat(format="yuv422p10le")
-            f.pts = i
-            for pkt in s.encode(f):
-                c.mux(pkt)
-        for pkt in s.encode():
-            c.mux(pkt)
+    frames = np.random.default_rng(0).random((6, 48, 64, 3), dtype=np.float32)
+    src = write_movie(tmp_path / "clip.mov", frames, "prores_ks", "yuv422p10le")
     out = tmp_path / "out" / "clip.mov"
     assert run_restore(src, out, "--model", model_path, "--quality", "preview",
                        "--patch", "32") == 0
