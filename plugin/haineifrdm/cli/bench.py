@@ -26,6 +26,38 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", help="write every number here")
 
 
+def _measure(args: argparse.Namespace, name: str, model: Any, flops_call: float, w: int, h: int,
+             batches: list[int]) -> dict[str, Any]:
+    """Every number for one backend, in this process."""
+    from ..benchmarking import peak_rss_mb, peak_vram_mb, time_denoiser, time_frame
+    from ..engine import Restorer
+    from ..progress import ProgressBar
+
+    try:
+        restorer = Restorer(model=model, backend=name, patch=args.patch, steps=args.steps,
+                            precision=args.precision, batch=max(batches))
+    except ValueError as exc:
+        raise CLIError(f"{name}: {exc}") from exc
+    bar = ProgressBar(len(batches) + (0 if args.no_frame else 1), "tasks")
+    bar.update(0, name)
+    entry: dict[str, Any] = {"denoiser": []}
+    for i, b in enumerate(batches):
+        entry["denoiser"].append(time_denoiser(restorer, b, args.repeats))
+        bar.update(i + 1, name)
+    if not args.no_frame:
+        frame = time_frame(restorer, h, w)
+        frame["flops"] = flops_call * frame["patches"]
+        frame["tflops_per_s"] = frame["flops"] / frame["total_s"] / 1e12
+        entry["frame"] = frame
+        bar.update(len(batches) + 1, name)
+    bar.close()
+    entry["peak_rss_mb"] = peak_rss_mb()
+    entry["peak_vram_mb"] = peak_vram_mb()
+    return {"size": [w, h], "steps": args.steps, "patch": args.patch,
+            "precision": args.precision, "flops_per_patch": flops_call,
+            "backends": {name: entry}}
+
+
 def _backends(name: str) -> list[str]:
     if name == "all":
         import onnxruntime as ort
@@ -47,11 +79,35 @@ def _backends(name: str) -> list[str]:
     return [name]
 
 
+def _in_subprocesses(args: argparse.Namespace, names: list[str], model_for: dict[str, str]
+                     ) -> dict[str, Any]:
+    """One fresh process per backend: runtimes' spinning worker threads (OpenMP for torch,
+    ORT's pool) would otherwise slow whichever backend runs next in the same process."""
+    import subprocess
+    import sys
+
+    merged: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="haineifrdm-bench-") as tmp:
+        for name in names:
+            out = Path(tmp) / f"{name}.json"
+            cmd = [sys.executable, "-m", "haineifrdm.cli.main", "bench", "--model",
+                   model_for[name], "--backend", name, "--size", args.size, "--steps",
+                   str(args.steps), "--precision", args.precision, "--patch", str(args.patch),
+                   "--batches", args.batches, "--repeats", str(args.repeats), "--json", str(out)]
+            if args.no_frame:
+                cmd.append("--no-frame")
+            proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True)
+            if proc.returncode != 0:
+                raise CLIError(f"{name}: {proc.stderr.strip().splitlines()[-1]}")
+            part = json.loads(out.read_text())
+            merged = {**part, "backends": {**merged.get("backends", {}), **part["backends"]}}
+    return merged
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..benchmarking import denoiser_flops, peak_rss_mb, peak_vram_mb, time_denoiser, time_frame
-    from ..engine import Restorer
+    from ..benchmarking import denoiser_flops
     from ..models import resolve_model
-    from ..progress import ProgressBar
 
     try:
         w, h = (int(v) for v in args.size.lower().split("x"))
@@ -77,37 +133,12 @@ def run(args: argparse.Namespace) -> int:
         except ExportError as exc:
             raise CLIError(str(exc)) from exc
     flops_call = denoiser_flops(resolved.network, args.patch)
-    results: dict[str, Any] = {"size": [w, h], "steps": args.steps, "patch": args.patch,
-                               "precision": args.precision, "flops_per_patch": flops_call,
-                               "backends": {}}
-    total_units = len(names) * (len(batches) + (0 if args.no_frame else 1))
-    bar = ProgressBar(total_units, "tasks")
-    done = 0
-    bar.update(0)
-    for name in names:
-        model: Any = args.model if name == "torch" else export_dir
-        try:
-            restorer = Restorer(model=model, backend=name, patch=args.patch,
-                                steps=args.steps, precision=args.precision, batch=max(batches))
-        except ValueError as exc:
-            raise CLIError(f"{name}: {exc}") from exc
-        entry: dict[str, Any] = {"denoiser": []}
-        for b in batches:
-            entry["denoiser"].append(time_denoiser(restorer, b, args.repeats))
-            done += 1
-            bar.update(done, name)
-        if not args.no_frame:
-            frame = time_frame(restorer, h, w)
-            calls = frame["patches"]
-            frame["flops"] = flops_call * calls
-            frame["tflops_per_s"] = frame["flops"] / frame["total_s"] / 1e12
-            entry["frame"] = frame
-            done += 1
-            bar.update(done, name)
-        entry["peak_rss_mb"] = peak_rss_mb()
-        entry["peak_vram_mb"] = peak_vram_mb()
-        results["backends"][name] = entry
-    bar.close()
+    if len(names) > 1:
+        model_for = {n: str(args.model if n == "torch" else export_dir) for n in names}
+        results = _in_subprocesses(args, names, model_for)
+    else:
+        results = _measure(args, names[0], args.model if names[0] == "torch" else export_dir,
+                           flops_call, w, h, batches)
     if tmp is not None:
         tmp.cleanup()
     print(f"\ndenoiser at {args.patch}x{args.patch} ({flops_call / 1e9:.1f} GFLOP per patch), "
