@@ -33,9 +33,11 @@ OUTPUTS = ("restored", "matte", "difference")
 
 
 def default_socket_path() -> Path:
-    base = os.environ.get("XDG_RUNTIME_DIR") or f"/tmp/haineifrdm-{os.getuid()}"
-    return Path(base) / "haineifrdm" / "render.sock" if os.environ.get("XDG_RUNTIME_DIR") \
-        else Path(base) / "render.sock"
+    """Same rule as the plugin (service_client.cpp): a private per-user folder."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        return Path(runtime) / "haineifrdm" / "render.sock"
+    return Path(f"/tmp/haineifrdm-{os.getuid()}") / "render.sock"
 
 
 def private_dir(path: Path) -> None:
