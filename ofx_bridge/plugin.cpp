@@ -441,11 +441,44 @@ OfxStatus render(OfxImageEffectHandle effect, OfxPropertySetHandle in_args) {
     if (g_prog2) g_prog2->progressEnd(prog_handle);
     else if (g_prog1) g_prog1->progressEnd(prog_handle);
   };
-  std::vector<float> result;
+  // write the render window straight from the service's result; alpha (RGBA) passes
+  // through from the source
+  const auto write_output = [&](const float* result) {
+    const int ox1 = std::max(win.x1, out.bounds.x1), ox2 = std::min(win.x2, out.bounds.x2);
+    const int oy1 = std::max(win.y1, out.bounds.y1), oy2 = std::min(win.y2, out.bounds.y2);
+    for (int y = oy1; y < oy2; ++y) {
+      unsigned char* row = const_cast<unsigned char*>(out.data) +
+                           static_cast<long>(y - out.bounds.y1) * out.row_bytes;
+      const int i = std::clamp(area.y2 - 1 - y, 0, h - 1);  // top-down result row
+      for (int x = ox1; x < ox2; ++x) {
+        const int j = std::clamp(x - area.x1, 0, w - 1);
+        for (int c = 0; c < out.channels; ++c) {
+          float value;
+          if (c < 3) {
+            value = result[(static_cast<size_t>(i) * w + j) * 3 + c];
+          } else {
+            const int sx = std::clamp(x, centre.bounds.x1, centre.bounds.x2 - 1);
+            const int sy = std::clamp(y, centre.bounds.y1, centre.bounds.y2 - 1);
+            value = centre.channels == 4 ? sample(centre, sx, sy, 3) : 1.0f;
+          }
+          const long off = static_cast<long>(x - out.bounds.x1) * out.channels + c;
+          if (out.bytes == 1) {
+            row[off] =
+                static_cast<unsigned char>(std::lround(std::clamp(value, 0.0f, 1.0f) * 255.0f));
+          } else if (out.bytes == 2) {
+            reinterpret_cast<uint16_t*>(row)[off] =
+                static_cast<uint16_t>(std::lround(std::clamp(value, 0.0f, 1.0f) * 65535.0f));
+          } else {
+            reinterpret_cast<float*>(row)[off] = value;
+          }
+        }
+      }
+    }
+  };
   try {
     hfrdm::ServiceClient client(cfg);
-    result = client.restore(fill, frames, h, w, p, [&] { return g_effect->abort(effect) != 0; },
-                            progress);
+    client.restore(fill, frames, h, w, p, [&] { return g_effect->abort(effect) != 0; },
+                   progress, write_output);
   } catch (const std::exception& e) {
     end_progress();
     if (g_effect->abort(effect)) return kStatFailed;
@@ -454,37 +487,6 @@ OfxStatus render(OfxImageEffectHandle effect, OfxPropertySetHandle in_args) {
   }
   end_progress();
   clear_error(effect);
-
-  // write the render window; alpha (RGBA) passes through from the source
-  const int ox1 = std::max(win.x1, out.bounds.x1), ox2 = std::min(win.x2, out.bounds.x2);
-  const int oy1 = std::max(win.y1, out.bounds.y1), oy2 = std::min(win.y2, out.bounds.y2);
-  for (int y = oy1; y < oy2; ++y) {
-    unsigned char* row =
-        const_cast<unsigned char*>(out.data) + static_cast<long>(y - out.bounds.y1) * out.row_bytes;
-    const int i = std::clamp(area.y2 - 1 - y, 0, h - 1);  // top-down result row
-    for (int x = ox1; x < ox2; ++x) {
-      const int j = std::clamp(x - area.x1, 0, w - 1);
-      for (int c = 0; c < out.channels; ++c) {
-        float value;
-        if (c < 3) {
-          value = result[(static_cast<size_t>(i) * w + j) * 3 + c];
-        } else {
-          const int sx = std::clamp(x, centre.bounds.x1, centre.bounds.x2 - 1);
-          const int sy = std::clamp(y, centre.bounds.y1, centre.bounds.y2 - 1);
-          value = centre.channels == 4 ? sample(centre, sx, sy, 3) : 1.0f;
-        }
-        const long off = static_cast<long>(x - out.bounds.x1) * out.channels + c;
-        if (out.bytes == 1) {
-          row[off] = static_cast<unsigned char>(std::lround(std::clamp(value, 0.0f, 1.0f) * 255.0f));
-        } else if (out.bytes == 2) {
-          reinterpret_cast<uint16_t*>(row)[off] =
-              static_cast<uint16_t>(std::lround(std::clamp(value, 0.0f, 1.0f) * 65535.0f));
-        } else {
-          reinterpret_cast<float*>(row)[off] = value;
-        }
-      }
-    }
-  }
   return kStatOK;
 }
 

@@ -1,5 +1,6 @@
 #include "service_client.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -169,6 +171,83 @@ struct Shm {
   Shm& operator=(const Shm&) = delete;
 };
 
+// Segments kept between renders: a reused segment is already faulted in on both sides
+// (this process and the service's mapping cache), which saves most of the transport
+// time of a 2K window. Renders on other threads get other segments. A segment goes back
+// to the pool only after a render that succeeded; failed or abandoned renders unlink
+// theirs. The pool unlinks what it holds when the plugin is unloaded, and on first use
+// removes segments left behind by plugin processes that no longer exist.
+class ShmPool {
+ public:
+  ShmPool() { sweep_dead_processes(); }
+
+  std::unique_ptr<Shm> acquire(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto it = free_.begin(); it != free_.end(); ++it) {
+        if ((*it)->size == bytes) {
+          std::unique_ptr<Shm> s = std::move(*it);
+          free_.erase(it);
+          return s;
+        }
+      }
+    }
+    return std::make_unique<Shm>(kPrefix + std::to_string(::getpid()) + "-" +
+                                     std::to_string(g_counter.fetch_add(1)),
+                                 bytes);
+  }
+
+  void release(std::unique_ptr<Shm> s) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(std::move(s));
+    while (free_.size() > kKeep) free_.erase(free_.begin());  // oldest first
+  }
+
+ private:
+  static constexpr size_t kKeep = 6;  // in + out for a few concurrent renders
+  static constexpr const char* kPrefix = "haineifrdm-ofx-";
+
+  static void sweep_dead_processes() {
+    DIR* dir = ::opendir("/dev/shm");
+    if (dir == nullptr) return;
+    const std::string prefix = kPrefix;
+    while (const dirent* e = ::readdir(dir)) {
+      const std::string name = e->d_name;
+      if (name.compare(0, prefix.size(), prefix) != 0) continue;
+      const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+        ::shm_unlink(("/" + name).c_str());
+      }
+    }
+    ::closedir(dir);
+  }
+
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Shm>> free_;
+};
+
+ShmPool& shm_pool() {
+  static ShmPool pool;
+  return pool;
+}
+
+// A pooled segment for one render; back to the pool only when `keep()` was called.
+class Lease {
+ public:
+  explicit Lease(size_t bytes) : shm_(shm_pool().acquire(bytes)) {}
+  ~Lease() {
+    if (keep_) shm_pool().release(std::move(shm_));
+  }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  Shm* operator->() const { return shm_.get(); }
+  void keep() { keep_ = true; }
+
+ private:
+  std::unique_ptr<Shm> shm_;
+  bool keep_ = false;
+};
+
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
@@ -285,21 +364,21 @@ int ServiceClient::connect_or_start() {
                      config_.python + " -m haineifrdm.cli.main serve)");
 }
 
-std::vector<float> ServiceClient::restore(const std::function<void(float*)>& fill_window,
-                                          int frames, int height, int width,
-                                          const RestoreParams& p,
-                                          const std::function<bool()>& aborted,
-                                          const std::function<void(double)>& progress) {
+void ServiceClient::restore(const std::function<void(float*)>& fill_window, int frames,
+                            int height, int width, const RestoreParams& p,
+                            const std::function<bool()>& aborted,
+                            const std::function<void(double)>& progress,
+                            const std::function<void(const float*)>& use_result) {
   const size_t in_bytes = static_cast<size_t>(frames) * height * width * 3 * sizeof(float);
   const size_t out_bytes = static_cast<size_t>(height) * width * 3 * sizeof(float);
-  const std::string tag = "haineifrdm-ofx-" + std::to_string(::getpid()) + "-" +
+  const std::string tag = "haineifrdm-ofx-job-" + std::to_string(::getpid()) + "-" +
                           std::to_string(g_counter.fetch_add(1));
-  Shm in(tag + "-in", in_bytes);
-  Shm out(tag + "-out", out_bytes);
-  fill_window(static_cast<float*>(in.ptr));
+  Lease in(in_bytes);
+  Lease out(out_bytes);
+  fill_window(static_cast<float*>(in->ptr));
   std::ostringstream req;
-  req << "{\"id\":\"" << tag << "\",\"shm_in\":\"" << in.name << "\",\"shm_out\":\""
-      << out.name << "\",\"frames\":" << frames << ",\"height\":" << height
+  req << "{\"id\":\"" << tag << "\",\"shm_in\":\"" << in->name << "\",\"shm_out\":\""
+      << out->name << "\",\"frames\":" << frames << ",\"height\":" << height
       << ",\"width\":" << width << ",\"progress\":true,\"params\":{\"steps\":" << p.steps
       << ",\"strength\":" << p.strength << ",\"radius\":" << p.radius
       << ",\"patch\":" << p.patch << ",\"overlap\":" << p.overlap
@@ -344,9 +423,9 @@ std::vector<float> ServiceClient::restore(const std::function<void(float*)>& fil
     if (type != kOk) throw ServiceError("unexpected reply from the render service");
     break;
   }
-  std::vector<float> result(static_cast<size_t>(height) * width * 3);
-  std::memcpy(result.data(), out.ptr, out_bytes);
-  return result;
+  use_result(static_cast<const float*>(out->ptr));
+  in.keep();
+  out.keep();
 }
 
 }  // namespace hfrdm

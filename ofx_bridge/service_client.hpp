@@ -48,12 +48,13 @@ class ServiceClient {
   explicit ServiceClient(ServiceConfig config) : config_(std::move(config)) {}
 
   // `fill_window` writes float32 [frames, height, width, 3] (top row first) straight into
-  // the shared memory the service reads. Returns the result [height, width, 3].
+  // the shared memory the service reads; `use_result` reads the result [height, width, 3]
+  // straight from the shared memory the service wrote (valid only during the call).
   // `aborted` is polled while waiting (true sends CANCEL); `progress` gets 0..1.
-  std::vector<float> restore(const std::function<void(float*)>& fill_window, int frames,
-                             int height, int width, const RestoreParams& params,
-                             const std::function<bool()>& aborted,
-                             const std::function<void(double)>& progress);
+  void restore(const std::function<void(float*)>& fill_window, int frames, int height,
+               int width, const RestoreParams& params, const std::function<bool()>& aborted,
+               const std::function<void(double)>& progress,
+               const std::function<void(const float*)>& use_result);
 
  private:
   int connect_or_start();

@@ -1,7 +1,9 @@
 """Pack a self-contained training-material folder (<= 64 MiB) for a GPU machine.
 
 The GPU machine has no network and no ../shared: this copies a bounded subset
-of the damage templates (clean photographs come from scikit-image there too).
+of the damage templates into MATERIAL/film-damage and the scikit-image training
+photographs into MATERIAL/photos (PNG), so the pack built there does not depend
+on which photographs that machine's scikit-image bundles.
 
 Usage: python scripts/make_training_material.py ../shared/data/film-damage material/
 """
@@ -12,9 +14,13 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
+from haineifrdm.data.sources import TRAIN_IMAGES, bundled_image
 from haineifrdm.data.templates import TemplateLibrary
 
-LIMIT = 60 * (1 << 20)
+LIMIT = 40 * (1 << 20)  # templates; the photographs add ~10 MiB
 
 
 def main() -> None:
@@ -33,6 +39,11 @@ def main() -> None:
         for f in files:
             shutil.copy2(f, dst / "film-damage" / cat / f.name)
     print(f"{sum(len(v) for v in picks.values())} templates, {size / (1 << 20):.1f} MiB -> {dst}")
+    (dst / "photos").mkdir(parents=True, exist_ok=True)
+    for name in TRAIN_IMAGES:
+        rgb = np.round(bundled_image(name) * 255).astype(np.uint8)
+        Image.fromarray(rgb).save(dst / "photos" / f"{name}.png")
+    print(f"{len(TRAIN_IMAGES)} photographs -> {dst / 'photos'}")
 
 
 if __name__ == "__main__":

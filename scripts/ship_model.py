@@ -35,8 +35,9 @@ def main() -> None:
         "# HaineiFRDM default model (`--model default`)", "",
         f"- Preset `{model.config.preset}`, {count_parameters(model) / 1e6:.2f} M parameters, "
         f"{dst.stat().st_size / 2**20:.1f} MiB safetensors (EMA weights).",
-        f"- Trained by `haineifrdm train --config configs/small-cpu.toml` for "
-        f"{step} steps (batch {cfg['batch']}, {cfg['patch']}x{cfg['patch']} patches, "
+        f"- Trained by `haineifrdm train --config configs/small-cpu.toml --minutes "
+        f"{round(minutes)}` for {step} steps (batch {cfg['batch']}, "
+        f"{cfg['patch']}x{cfg['patch']} patches, "
         f"lr {cfg['lr']}, defect weight {cfg['defect_weight']}) in {minutes:.0f} min "
         f"on {hardware} ({platform.processor() or platform.machine()}).",
         "- Data: a pack of 160 synthetic fast-motion clips (7 frames, 256x352) rendered from "

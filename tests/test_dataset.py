@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -69,7 +70,6 @@ def test_bad_pack_and_sizes(tmp_path: Path, pack: Pack) -> None:
 
 
 def test_pack_takes_user_clips(tmp_path: Path) -> None:
-    import numpy as np
     import OpenImageIO as oiio
 
     src = tmp_path / "clean"
@@ -86,3 +86,18 @@ def test_pack_takes_user_clips(tmp_path: Path) -> None:
                                   clean_sources=(str(src),), video_prob=1.0), None)
     meta = Pack.open(folder).meta
     assert all(c["source"] == str(src) for c in meta["clips"])
+
+
+def test_pack_is_the_same_for_any_number_of_workers_and_takes_photo_files(tmp_path: Path
+                                                                           ) -> None:
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    rng = np.random.default_rng(3)
+    Image.fromarray((rng.random((90, 120, 3)) * 255).astype(np.uint8)).save(photo)
+    cfg = PackConfig(clips=3, frames=5, height=48, width=64, photos=(str(photo),))
+    one = Pack.open(build_pack(tmp_path / "one", cfg, None))
+    two = Pack.open(build_pack(tmp_path / "two", cfg, None, workers=2))
+    for a, b in ((one.clean, two.clean), (one.degraded, two.degraded), (one.mask, two.mask)):
+        np.testing.assert_array_equal(a, b)
+    assert one.meta["clips"] == two.meta["clips"]

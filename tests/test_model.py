@@ -10,9 +10,10 @@ from torch import nn
 
 from haineifrdm.contract import context_graph, contract_spec, denoiser_graph
 from haineifrdm.model import HaineiFRDM, count_parameters, create_model, load_model, save_model
-from haineifrdm.model.denoiser import Denoiser
+from haineifrdm.model.denoiser import GUIDE_SIGMA, Denoiser
 from haineifrdm.model.frequency import GlobalLocalFrequencyModule
 from haineifrdm.model.fusion import FrameFusionModule
+from haineifrdm.model.layers import GaussianBlur
 
 from .conftest import make_inputs
 
@@ -61,7 +62,7 @@ def test_no_spatial_statistics_normalisation(preset: str) -> None:
             assert len(m.normalized_shape) == 1
 
 
-def test_output_is_guide_plus_residual_and_batch_independent(tiny_model: HaineiFRDM) -> None:
+def test_output_is_global_residual_form_and_batch_independent(tiny_model: HaineiFRDM) -> None:
     inp = make_inputs(tiny_model, batch=2, size=32)
     with torch.no_grad():
         tok = tiny_model.context(inp["thumb"])
@@ -70,8 +71,24 @@ def test_output_is_guide_plus_residual_and_batch_independent(tiny_model: HaineiF
         first = tiny_model.denoiser(inp["x_t"][:1], inp["window"][:1], inp["guide"][:1], tok[:1],
                                     inp["box"][:1], inp["t_emb"][:1])
     torch.testing.assert_close(both[:1], first, atol=1e-5, rtol=1e-5)
-    # freshly initialised residual head is small: output stays close to the guide
-    assert (both - inp["guide"]).abs().max() < 0.1
+    # freshly initialised residual head is small: the output is the centre frame plus the
+    # guide's low frequencies: x0 = centre + lowpass(guide - centre) + residual
+    r = tiny_model.dims.radius
+    centre = inp["window"][:, 3 * r : 3 * r + 3]
+    base = centre + GaussianBlur(GUIDE_SIGMA)(inp["guide"] - centre)
+    assert (both - base).abs().max() < 0.05
+    assert (both - centre).abs().max() > 0.05  # the guide really contributes
+
+
+def test_gaussian_blur_keeps_constants_and_mean() -> None:
+    blur = GaussianBlur(2.0)
+    flat = torch.full((1, 3, 16, 20), 0.37)
+    torch.testing.assert_close(blur(flat), flat)
+    x = torch.rand(2, 3, 64, 64)
+    y = blur(x)
+    assert y.shape == x.shape
+    assert y.std() < 0.5 * x.std()  # noise is smoothed
+    torch.testing.assert_close(y.mean(), x.mean(), atol=5e-3, rtol=0)
 
 
 def test_gradients_reach_every_parameter() -> None:

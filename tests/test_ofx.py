@@ -143,6 +143,18 @@ def test_four_threads_two_instances_equal_serial(rig: Rig) -> None:
     for t in range(6):
         np.testing.assert_array_equal(read_pfm(rig.root / "serial" / f"out.{t:04d}.pfm"),
                                       read_pfm(rig.root / "parallel" / f"out.{t:04d}.pfm"))
+    # the hosts have exited: their pooled shared-memory segments went with them
+    assert not stale_plugin_segments()
+
+
+def stale_plugin_segments() -> list[str]:
+    """Plugin segments (/dev/shm/haineifrdm-ofx-<pid>-<n>) whose process is gone."""
+    stale = []
+    for p in Path("/dev/shm").glob("haineifrdm-ofx-*"):
+        pid = p.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            stale.append(p.name)
+    return stale
 
 
 def test_strength_zero_is_identity(rig: Rig) -> None:

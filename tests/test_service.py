@@ -18,7 +18,7 @@ import pytest
 from haineifrdm.engine import Restorer
 from haineifrdm.service.client import RenderClient, ServiceError
 from haineifrdm.service.protocol import HEADER, MAGIC, MessageType, encode, read_message
-from haineifrdm.service.shm import SHM_DIR, create
+from haineifrdm.service.shm import SHM_DIR, MappingCache, ShmError, create
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +175,31 @@ def test_idle_timeout_stops_the_service(tiny_checkpoint: Path, tmp_path: Path) -
                              "--log", str(log)])
     assert proc.wait(timeout=120) == 0
     assert not sock.exists() and "idle for" in log.read_text()
+
+
+def test_mapping_cache_reuses_and_notices_replaced_or_removed_buffers() -> None:
+    name = f"haineifrdm-test-{os.getpid()}-cache"
+    path = create(name, 4 * 6)
+    cache = MappingCache(limit=2)
+    try:
+        with path.open("r+b") as fh:
+            fh.write(np.arange(6, dtype=np.float32).tobytes())
+        a = cache.array(name, (2, 3), writable=False)
+        np.testing.assert_array_equal(a.ravel(), np.arange(6))
+        assert not a.flags.writeable
+        with path.open("r+b") as fh:  # the client writes the next frame in place
+            fh.write(np.full(6, 7, np.float32).tobytes())
+        np.testing.assert_array_equal(cache.array(name, (2, 3), writable=False), 7)
+        with pytest.raises(ShmError, match="expected"):
+            cache.array(name, (3, 3), writable=False)
+        path.unlink()  # replaced by a new buffer of another size under the same name
+        create(name, 4 * 4)
+        assert cache.array(name, (2, 2), writable=True).shape == (2, 2)
+        path.unlink()  # removed: dropped, and a lookup is a clear error
+        with pytest.raises(ShmError, match="cannot open"):
+            cache.array(name, (2, 2), writable=True)
+        with pytest.raises(ShmError, match="bad shared-memory name"):
+            cache.array("../etc/passwd", (1,), writable=False)
+    finally:
+        path.unlink(missing_ok=True)
+        cache.clear()

@@ -13,7 +13,7 @@ from haineifrdm.data.dataset import RestorationDataset
 from haineifrdm.data.pack import Pack, PackConfig, build_pack
 from haineifrdm.diffusion import Schedule
 from haineifrdm.model import load_model
-from haineifrdm.training import TrainConfig, train, training_step
+from haineifrdm.training import TrainConfig, lr_at, train, training_step
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +74,12 @@ def test_bad_config_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     bad.write_text("[optim]\nlearning_rate = 1\n")
     assert main(["train", "--config", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "unknown settings ['learning_rate']" in capsys.readouterr().err
+
+
+def test_time_budget_anneals_the_learning_rate() -> None:
+    cfg = TrainConfig(lr=1e-3, warmup=10, steps=10_000)
+    assert lr_at(5, cfg) == pytest.approx(6e-4)  # warm-up
+    assert lr_at(100, cfg) == pytest.approx(1e-3, rel=1e-3)  # step schedule barely begun
+    # the budget is half spent: the cosine is half way whatever the step count says
+    assert lr_at(100, cfg, time_frac=0.5) == pytest.approx(1e-3 * (0.05 + 0.95 * 0.5), rel=1e-3)
+    assert lr_at(100, cfg, time_frac=1.0) == pytest.approx(5e-5)  # ends at 5 % of the peak

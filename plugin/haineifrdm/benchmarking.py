@@ -59,11 +59,13 @@ def time_denoiser(restorer: Restorer, batch: int, repeats: int) -> dict[str, flo
 
 def denoiser_flops(net: HaineiFRDM, patch: int) -> float:
     d = net.dims
-    x = torch.rand(1, 3, patch, patch)
+    dev = next(net.parameters()).device
+    x = torch.rand(1, 3, patch, patch, device=dev)
     with torch.inference_mode(), FlopCounterMode(display=False) as fc:
-        net.denoiser(x, torch.rand(1, d.window_channels, patch, patch), x,
-                     torch.rand(1, d.n_tokens, d.token_dim), torch.tensor([[0.0, 0, 1, 1]]),
-                     embed_timestep(0.5, 2, batch=1))
+        net.denoiser(x, torch.rand(1, d.window_channels, patch, patch, device=dev), x,
+                     torch.rand(1, d.n_tokens, d.token_dim, device=dev),
+                     torch.tensor([[0.0, 0, 1, 1]], device=dev),
+                     embed_timestep(0.5, 2, batch=1).to(dev))
     return float(fc.get_total_flops())
 
 

@@ -27,7 +27,8 @@ Graph ``denoiser``  (run per patch and per step)
                                           outside the graph in FP32
                                           (:func:`haineifrdm.diffusion.embed_timestep`)
     ->
-    x0      [B, 3, P, P]                  clean-patch estimate = guide + residual
+    x0      [B, 3, P, P]                  clean-patch estimate = centre frame
+                                          + lowpass(guide - centre) + residual
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -107,6 +108,9 @@ def restore_sequence(input_spec: str | Path, output: str | Path, restorer: Resto
 
 def _run(source: Source, sink: Sink, restorer: Restorer, opts: JobOptions,
          on_frame: Callable[[int, int, str], None] | None) -> JobReport:
+    """The frame loop. One reader thread decodes ahead (frames the next windows need)
+    and one writer thread encodes behind (frame i is written while i + 1 is restored);
+    each owns its side alone, so movie containers see one caller in frame order."""
     r = restorer.radius
     numbers = source.numbers
     todo = [i for i, n in enumerate(numbers)
@@ -115,64 +119,111 @@ def _run(source: Source, sink: Sink, restorer: Restorer, opts: JobOptions,
         raise ValueError(f"no frames in range {opts.frames} (input has "
                          f"{numbers[0]}-{numbers[-1]})")
     report = JobReport()
-    cache: dict[int, tuple[np.ndarray, FrameInfo] | None] = {}
-    first_info: FrameInfo | None = None
+    with ThreadPoolExecutor(1, thread_name_prefix="haineifrdm-read") as reader, \
+            ThreadPoolExecutor(1, thread_name_prefix="haineifrdm-write") as writer:
+        frames = _Prefetcher(source, reader)
+        pending: tuple[str, Future[str]] | None = None
 
-    def load(i: int) -> tuple[np.ndarray, FrameInfo] | None:
-        if i not in cache:
+        def finish_write() -> None:
+            nonlocal pending
+            if pending is None:
+                return
+            name, fut = pending
+            pending = None
             try:
-                cache[i] = source.read(i)
+                report.written.append(fut.result())
             except ValueError as exc:
                 if opts.on_error == "stop":
-                    raise JobError(str(exc)) from exc
-                cache[i] = None
-        return cache[i]
-
-    t0 = time.time()
-    if on_frame:
-        on_frame(0, len(todo), "")
-    with _Interrupt() as stop:
-        for done, i in enumerate(todo):
-            if stop.requested:
-                report.interrupted = True
-                break
-            if opts.resume and sink.exists_valid(i, first_info):
-                report.skipped_existing.append(source.name(i))
-                continue
-            centre = load(i)
-            if centre is None:
-                report.failed.append(f"{source.name(i)}: unreadable")
-                continue
-            rgb, info = centre
-            if first_info is None:
-                first_info = info
-            frames = []
-            for k in range(i - r, i + r + 1):
-                j = min(max(k, 0), len(source) - 1)  # clamp at the sequence ends
-                got = load(j)
-                if got is None or got[0].shape != rgb.shape:
-                    got = centre  # unreadable or mismatched neighbour: use the centre frame
-                frames.append(got[0])
-            for k in list(cache):  # keep only what later windows still need
-                if k < i - r:
-                    del cache[k]
-            try:
-                result = restorer.run(np.stack(frames), frame_index=numbers[i],
-                                      strength=opts.strength)
-                name = sink.write(i, result.image, info)
-                if opts.matte_dir is not None:
-                    matte = np.clip(np.abs(result.restored - rgb).max(axis=-1) / 0.08, 0, 1)
-                    write_frame(opts.matte_dir / f"matte.{numbers[i]:06d}.png",
-                                np.repeat(matte[..., None], 3, axis=-1),
-                                FrameInfo(Path("matte.png"), info.height, info.width, "uint8", 1,
-                                          8))
-            except ValueError as exc:
-                if opts.on_error == "stop":
-                    raise JobError(f"{source.name(i)}: {exc}") from exc
-                report.failed.append(f"{source.name(i)}: {exc}")
-                continue
-            report.written.append(name)
+                    raise JobError(f"{name}: {exc}") from exc
+                report.failed.append(f"{name}: {exc}")
+                return
             if on_frame:
-                on_frame(done + 1, len(todo), name)
+                done = len(report.written) + len(report.failed) + len(report.skipped_existing)
+                on_frame(done, len(todo), report.written[-1])
+
+        t0 = time.time()
+        if on_frame:
+            on_frame(0, len(todo), "")
+        first_info: FrameInfo | None = None
+        with _Interrupt() as stop:
+            for pos, i in enumerate(todo):
+                if stop.requested:
+                    report.interrupted = True
+                    break
+                if opts.resume and sink.exists_valid(i, first_info):
+                    report.skipped_existing.append(source.name(i))
+                    continue
+                frames.want(i, r, len(source))
+                if pos + 1 < len(todo):  # decode the next window's new frames ahead
+                    frames.want(todo[pos + 1], r, len(source))
+                centre = frames.get(i, opts.on_error)
+                if centre is None:
+                    report.failed.append(f"{source.name(i)}: unreadable")
+                    continue
+                rgb, info = centre
+                first_info = first_info or info
+                window = []
+                for k in range(i - r, i + r + 1):
+                    j = min(max(k, 0), len(source) - 1)  # clamp at the sequence ends
+                    got = frames.get(j, opts.on_error)
+                    if got is None or got[0].shape != rgb.shape:
+                        got = centre  # unreadable or mismatched neighbour: use the centre
+                    window.append(got[0])
+                frames.forget_before(i - r)
+                try:
+                    result = restorer.run(np.stack(window), frame_index=numbers[i],
+                                          strength=opts.strength)
+                except ValueError as exc:
+                    if opts.on_error == "stop":
+                        raise JobError(f"{source.name(i)}: {exc}") from exc
+                    report.failed.append(f"{source.name(i)}: {exc}")
+                    continue
+                finish_write()  # at most one frame in flight
+                pending = (source.name(i), writer.submit(
+                    _write_outputs, sink, i, result.image, result.restored, rgb, info,
+                    opts.matte_dir, numbers[i]))
+            finish_write()
     report.seconds = time.time() - t0
     return report
+
+
+def _write_outputs(sink: Sink, i: int, image: np.ndarray, restored: np.ndarray,
+                   rgb: np.ndarray, info: FrameInfo, matte_dir: Path | None, number: int
+                   ) -> str:
+    name = sink.write(i, image, info)
+    if matte_dir is not None:
+        matte = np.clip(np.abs(restored - rgb).max(axis=-1) / 0.08, 0, 1)
+        write_frame(matte_dir / f"matte.{number:06d}.png",
+                    np.repeat(matte[..., None], 3, axis=-1),
+                    FrameInfo(Path("matte.png"), info.height, info.width, "uint8", 1, 8))
+    return name
+
+
+class _Prefetcher:
+    """Decoded frames by index, read in order on one background thread."""
+
+    def __init__(self, source: Source, reader: ThreadPoolExecutor) -> None:
+        self.source, self.reader = source, reader
+        self.futures: dict[int, Future[tuple[np.ndarray, FrameInfo]]] = {}
+
+    def _submit(self, j: int) -> None:
+        if j not in self.futures:
+            self.futures[j] = self.reader.submit(self.source.read, j)
+
+    def want(self, centre: int, r: int, n: int) -> None:
+        """Queue the frames of the window around ``centre`` (clamped to 0..n-1)."""
+        for k in range(centre - r, centre + r + 1):
+            self._submit(min(max(k, 0), n - 1))
+
+    def get(self, j: int, on_error: str) -> tuple[np.ndarray, FrameInfo] | None:
+        self._submit(j)
+        try:
+            return self.futures[j].result()
+        except ValueError as exc:
+            if on_error == "stop":
+                raise JobError(str(exc)) from exc
+            return None
+
+    def forget_before(self, j: int) -> None:
+        for k in [k for k in self.futures if k < j]:
+            del self.futures[k]

@@ -75,11 +75,15 @@ class TrainConfig:
         return cls(**known)
 
 
-def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up then cosine decay to 5 % of the peak."""
+def lr_at(step: int, cfg: TrainConfig, time_frac: float = 0.0) -> float:
+    """Linear warm-up then cosine decay to 5 % of the peak.
+
+    ``time_frac`` (elapsed share of a time budget, 0..1) advances the decay when it is
+    ahead of the step count, so a run cut by ``--minutes`` still ends annealed.
+    """
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
-    frac = min((step - cfg.warmup) / max(cfg.steps - cfg.warmup, 1), 1.0)
+    frac = min(max((step - cfg.warmup) / max(cfg.steps - cfg.warmup, 1), time_frac), 1.0)
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
@@ -100,7 +104,7 @@ def training_step(model: HaineiFRDM, batch: dict[str, torch.Tensor], schedule: S
     to = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
     x_t = q_sample(to["target"], to["guide"], eta.to(device), schedule.kappa, noise.to(device))
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        tokens = model.context(to["thumb"])
+        tokens = model.context(to["thumb"]).float()  # the contract's dtype; autocast casts
         pred = model.denoiser(x_t, to["window"], to["guide"], tokens, to["box"], t_emb.to(device))
     return restoration_loss(pred.float(), to["target"], to["mask"], defect_weight)
 
@@ -152,17 +156,20 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
     loader = DataLoader(torch.utils.data.Subset(data, indices), batch_size=cfg.batch,
                         num_workers=cfg.workers, shuffle=False, drop_last=True)
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + step)
-    deadline = time.time() + 60 * minutes if minutes else None
+    t_start, losses = time.time(), []
+    deadline = t_start + 60 * minutes if minutes else None
     progress = Progress(cfg.steps, step, deadline)
     log = (out / "metrics.jsonl").open("a")
     (out / "config.json").write_text(json.dumps(cfg.__dict__, indent=1))
-    t_start, losses = time.time(), []
     stopped = "steps"
     previous = _stop_on_signals()
     try:
         for batch in loader:
+            time_frac = 0.0 if deadline is None else \
+                (time.time() - t_start) / max(deadline - t_start, 1e-6)
+            lr = lr_at(step, cfg, time_frac)
             for g in opt.param_groups:
-                g["lr"] = lr_at(step, cfg)
+                g["lr"] = lr
             loss = training_step(model, batch, schedule, gen, dev, cfg.defect_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -174,7 +181,7 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
             step += 1
             losses.append(loss.item())
             if step % cfg.log_every == 0 or step == cfg.steps:
-                rec = {"step": step, "loss": sum(losses) / len(losses), "lr": lr_at(step, cfg),
+                rec = {"step": step, "loss": sum(losses) / len(losses), "lr": lr,
                        "grad_norm": float(gnorm), "elapsed_s": time.time() - t_start}
                 log.write(json.dumps(rec) + "\n")
                 log.flush()

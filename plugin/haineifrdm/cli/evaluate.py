@@ -54,12 +54,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def real_strip(args: argparse.Namespace, folder: Path, out: Path) -> dict[str, object]:
-    """Before/after strip of real degraded frames (no ground truth) + temporal consistency."""
+    """Before/after strip of real degraded frames (no ground truth): temporal consistency
+    and the no-reference NIQE score (our own pristine model; lower = more natural)."""
     import numpy as np
 
     from ..engine import Restorer
     from ..io import list_frames, read_sequence
     from ..metrics import temporal_flicker
+    from ..niqe import niqe
     from ..sheets import amplify, contact_sheet
 
     files = list_frames(folder)[:9]
@@ -78,4 +80,6 @@ def real_strip(args: argparse.Namespace, folder: Path, out: Path) -> dict[str, o
     return {"folder": str(folder), "frames": len(files),
             "flicker_input": temporal_flicker(clip),
             "flicker_restored": temporal_flicker(np.stack(outs)),
-            "mean_abs_change": float(np.mean(np.abs(np.stack(outs) - clip)))}
+            "mean_abs_change": float(np.mean(np.abs(np.stack(outs) - clip))),
+            "niqe_input": float(np.mean([niqe(f) for f in clip])),
+            "niqe_restored": float(np.mean([niqe(f) for f in outs]))}

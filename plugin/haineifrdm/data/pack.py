@@ -14,10 +14,11 @@ spending its training time on synthesis.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ class PackConfig:
     scale_range: tuple[float, float] = (0.35, 1.0)  # pixels per 2K pixel
     clean_sources: tuple[str, ...] = ()  # folders of frames / movies the user adds
     video_prob: float = 0.3  # share of clips taken from real clips when any are available
+    photos: tuple[str, ...] = ()  # image files replacing the skimage training photographs
 
 
 def _clip_settings(cfg: PackConfig, i: int, rng: np.random.Generator) -> DegradationConfig:
@@ -58,13 +60,47 @@ def _clip_settings(cfg: PackConfig, i: int, rng: np.random.Generator) -> Degrada
                              weave=bool(rng.random() < 0.3))
 
 
+def _make_clip(cfg: PackConfig, templates: TemplateLibrary | None, videos: list[str], i: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """Clip ``i`` of the pack, seeded by (seed, split, i) alone: any worker can make it."""
+    rng = np.random.default_rng((cfg.seed, 0 if cfg.split == "train" else 1, i))
+    names = cfg.photos or (TRAIN_IMAGES if cfg.split == "train" else EVAL_IMAGES)
+    scene = SceneConfig(frames=cfg.frames, height=cfg.height, width=cfg.width)
+    source = "scene"
+    if videos and rng.random() < cfg.video_prob:
+        source = videos[int(rng.integers(len(videos)))]
+        frames = clip_from_source(source, cfg.frames, cfg.height, cfg.width, rng)
+    else:
+        frames = render_scene(rng, scene, names)
+    dcfg = _clip_settings(cfg, i, rng)
+    res = synthesize(frames, dcfg, templates)
+    info = {"specks": res.params.get("specks", {}),
+            "line_scratches": len(res.params.get("line_scratches", [])),
+            "blotches": len(res.params.get("blotches", [])),
+            "scale": dcfg.scale, "source": source}
+    return _u8(res.clean), _u8(res.degraded), _u8(res.mask), info
+
+
+# what forked pack workers need, set by build_pack before the pool starts
+_WORKER_ARGS: tuple[PackConfig, TemplateLibrary | None, list[str]] | None = None
+
+
+def _worker_clip(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    assert _WORKER_ARGS is not None
+    return _make_clip(*_WORKER_ARGS, i)
+
+
 def build_pack(out: str | Path, cfg: PackConfig, templates: TemplateLibrary | None,
-               progress: Callable[[int, int], None] | None = None) -> Path:
-    """Render and degrade ``cfg.clips`` clips into ``out`` (written atomically as a folder)."""
+               progress: Callable[[int, int], None] | None = None, workers: int = 1) -> Path:
+    """Render and degrade ``cfg.clips`` clips into ``out`` (written atomically as a folder).
+
+    ``workers`` > 1 renders clips in that many forked processes; the pack is the same
+    for any number of workers.
+    """
+    global _WORKER_ARGS
     out = Path(out)
     if cfg.split not in ("train", "eval"):
         raise ValueError(f"split must be 'train' or 'eval', got {cfg.split!r}")
-    names = TRAIN_IMAGES if cfg.split == "train" else EVAL_IMAGES
     shape = (cfg.clips, cfg.frames, cfg.height, cfg.width)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -72,29 +108,19 @@ def build_pack(out: str | Path, cfg: PackConfig, templates: TemplateLibrary | No
         clean = np.lib.format.open_memmap(tmp / "clean.npy", "w+", np.uint8, (*shape, 3))
         degraded = np.lib.format.open_memmap(tmp / "degraded.npy", "w+", np.uint8, (*shape, 3))
         mask = np.lib.format.open_memmap(tmp / "mask.npy", "w+", np.uint8, shape)
-        rng = np.random.default_rng(cfg.seed + (0 if cfg.split == "train" else 7_919))
-        scene = SceneConfig(frames=cfg.frames, height=cfg.height, width=cfg.width)
-        per_clip: list[dict[str, Any]] = []
         videos = [*map(str, bundled_videos()), *cfg.clean_sources] if cfg.split == "train" \
             else []
-        for i in range(cfg.clips):
-            source = "scene"
-            if videos and rng.random() < cfg.video_prob:
-                source = videos[int(rng.integers(len(videos)))]
-                frames = clip_from_source(source, cfg.frames, cfg.height, cfg.width, rng)
-            else:
-                frames = render_scene(rng, scene, names)
-            dcfg = _clip_settings(cfg, i, rng)
-            res = synthesize(frames, dcfg, templates)
-            clean[i] = _u8(res.clean)
-            degraded[i] = _u8(res.degraded)
-            mask[i] = _u8(res.mask)
-            per_clip.append({"specks": res.params.get("specks", {}),
-                             "line_scratches": len(res.params.get("line_scratches", [])),
-                             "blotches": len(res.params.get("blotches", [])),
-                             "scale": dcfg.scale, "source": source})
-            if progress:
-                progress(i + 1, cfg.clips)
+        per_clip: list[dict[str, Any]] = []
+        if workers > 1:
+            _WORKER_ARGS = (cfg, templates, videos)
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(workers) as pool:
+                per_clip = _store(pool.imap(_worker_clip, range(cfg.clips)), clean, degraded,
+                                  mask, progress)
+            _WORKER_ARGS = None
+        else:
+            per_clip = _store((_make_clip(cfg, templates, videos, i) for i in range(cfg.clips)),
+                              clean, degraded, mask, progress)
         for a in (clean, degraded, mask):
             a.flush()
         del clean, degraded, mask
@@ -109,6 +135,18 @@ def build_pack(out: str | Path, cfg: PackConfig, templates: TemplateLibrary | No
         if tmp.exists():
             shutil.rmtree(tmp)
     return out
+
+
+def _store(clips: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]],
+           clean: np.ndarray, degraded: np.ndarray, mask: np.ndarray,
+           progress: Callable[[int, int], None] | None) -> list[dict[str, Any]]:
+    per_clip = []
+    for i, (c, d, m, info) in enumerate(clips):
+        clean[i], degraded[i], mask[i] = c, d, m
+        per_clip.append(info)
+        if progress:
+            progress(i + 1, len(clean))
+    return per_clip
 
 
 def _u8(a: np.ndarray) -> np.ndarray:

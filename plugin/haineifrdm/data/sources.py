@@ -31,13 +31,24 @@ EVAL_IMAGES = ("stereo_motorcycle", "clock", "coins", "cell", "page")
 
 @lru_cache(maxsize=64)
 def bundled_image(name: str) -> np.ndarray:
-    """A skimage.data photograph as float32 RGB [H, W, 3] in [0, 1]."""
+    """A skimage.data photograph (or an image file, when ``name`` is a path to one) as
+    float32 RGB [H, W, 3] in [0, 1]."""
     import skimage.data
 
-    loader: Callable[[], object] | None = getattr(skimage.data, name, None)
-    if loader is None:
-        raise ValueError(f"skimage.data has no image {name!r}")
-    img = loader()
+    img: object
+    if name.lower().endswith((".png", ".jpg", ".jpeg", ".tif", ".tiff")):
+        from PIL import Image
+
+        try:
+            with Image.open(name) as im:
+                img = np.asarray(im.convert("RGB"))
+        except OSError as exc:
+            raise ValueError(f"cannot read photograph {name}: {exc}") from exc
+    else:
+        loader: Callable[[], object] | None = getattr(skimage.data, name, None)
+        if loader is None:
+            raise ValueError(f"skimage.data has no image {name!r}")
+        img = loader()
     if isinstance(img, tuple):  # stereo pairs
         img = img[0]
     a = np.asarray(img)

@@ -10,6 +10,7 @@ available from the package registries.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -83,8 +84,11 @@ class OnnxRuntimeBackend:
                              f"(available: {available})")
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            opts.intra_op_num_threads = threads
+        # one intra-op thread per logical core (ORT's own default counts physical cores,
+        # which leaves half of a small VM idle); no spinning between calls, so the
+        # engine's extraction/blending threads get the cores back at once
+        opts.intra_op_num_threads = threads or (os.cpu_count() or 1)
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.context_session = ort.InferenceSession(str(directory / files["context"]), opts,
                                                         providers=want)

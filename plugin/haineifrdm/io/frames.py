@@ -81,7 +81,8 @@ def read_frame(path: str | Path) -> tuple[np.ndarray, FrameInfo]:
     alpha_idx = spec.alpha_channel
     alpha = f[..., alpha_idx].copy() if 0 <= alpha_idx < channels else None
     colour = [i for i in range(channels) if i != alpha_idx][:3]
-    rgb = f[..., colour]
+    # the usual layouts (RGB, RGBA) slice without a gather copy
+    rgb = f[..., : len(colour)] if colour == list(range(len(colour))) else f[..., colour]
     if rgb.shape[-1] == 1:
         rgb = np.repeat(rgb, 3, axis=-1)
     elif rgb.shape[-1] == 2:

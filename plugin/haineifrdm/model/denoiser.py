@@ -3,8 +3,16 @@
 A small UNet conditioned on the noise level/stage (``t_emb``), the patch's
 place in the frame (``box``) and the global prompt (``tokens``):
 FiLM at every block, cross-attention from pixels to tokens at the bottleneck,
-Global-local Frequency Modules at the lower levels. Output is
-``guide + residual`` (global residual).
+Global-local Frequency Modules at the lower levels. Output (global residual)::
+
+    x0 = centre + lowpass(guide - centre) + residual
+
+``centre`` is the degraded centre frame of the window, ``lowpass`` a fixed
+Gaussian (sigma GUIDE_SIGMA px): the guide (stage 1's whole-frame result,
+upsampled) supplies the low frequencies it corrected (flicker, blotches, the
+bulk of large defects) while the frame keeps its own detail and grain. The
+learned ``residual`` (starts at 0) removes what remains; a fresh network is
+therefore nearly the identity outside defects.
 """
 
 from __future__ import annotations
@@ -18,7 +26,17 @@ from torch import Tensor, nn
 from .context import POS_DIM, POS_FREQS
 from .frequency import GlobalLocalFrequencyModule
 from .fusion import FrameFusionModule
-from .layers import ChannelLayerNorm, Downsample, ResBlock, Upsample, fourier_features
+from .layers import (
+    ChannelLayerNorm,
+    Downsample,
+    GaussianBlur,
+    ResBlock,
+    Upsample,
+    fourier_features,
+)
+
+#: Width (pixels) of the low-pass that takes the guide's low frequencies.
+GUIDE_SIGMA = 3.0
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,7 @@ class Denoiser(nn.Module):
         self.head = nn.Conv2d(ch[0], 3, 3, padding=1)
         nn.init.normal_(self.head.weight, std=1e-3)
         nn.init.zeros_(self.head.bias)  # type: ignore[arg-type]
+        self.lowpass = GaussianBlur(GUIDE_SIGMA)
 
     @property
     def size_multiple(self) -> int:
@@ -143,4 +162,8 @@ class Denoiser(nn.Module):
         h = self.mid2(h, cond)
         for up, level in zip(self.up, self.dec, strict=True):
             h = level(torch.cat([up(h), skips.pop()], dim=1), cond)
-        return guide + self.head(F.gelu(self.head_norm(h)))
+        residual = self.head(F.gelu(self.head_norm(h))).float()
+        r = self.cfg.frames // 2
+        centre = window[:, 3 * r : 3 * r + 3].float()
+        x0 = centre + self.lowpass(guide.float() - centre) + residual
+        return x0.to(x_t.dtype)

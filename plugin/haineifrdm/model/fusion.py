@@ -58,7 +58,8 @@ class FrameFusionModule(nn.Module):
         centre = per_frame[:, self.centre : self.centre + 1].expand(b, f, c, h, w)
         logits = scorer(feats, centre.reshape(bf, c, h, w)).reshape(b, f, h, w)
         bias = torch.zeros(f, device=feats.device, dtype=feats.dtype)
-        bias = bias + F.one_hot(torch.tensor(self.centre), f).to(feats.dtype) * self.centre_bias
+        onehot = F.one_hot(torch.tensor(self.centre, device=feats.device), f).to(feats.dtype)
+        bias = bias + onehot * self.centre_bias
         weights = torch.softmax((logits + bias[None, :, None, None]).float(), dim=1).to(feats.dtype)
         fused = (per_frame * weights[:, :, None]).sum(dim=1)
         return fused, weights

@@ -95,3 +95,32 @@ class Upsample(nn.Module):
         b, c, h, w = x.shape
         x = x[:, :, :, None, :, None].expand(b, c, h, 2, w, 2).reshape(b, c, 2 * h, 2 * w)
         return self.conv(x)
+
+
+class GaussianBlur(nn.Module):
+    """Fixed separable Gaussian low-pass of an NCHW image with ``channels`` channels,
+    edges replicated.
+
+    ``sigma`` in pixels; the kernel spans +-3 sigma. No parameters: the taps are
+    non-persistent buffers (not in checkpoints, constants in exported graphs).
+    """
+
+    def __init__(self, sigma: float, channels: int = 3) -> None:
+        super().__init__()
+        radius = max(1, round(3 * sigma))
+        x = torch.arange(-radius, radius + 1, dtype=torch.float64)
+        taps = torch.exp(-0.5 * (x / sigma) ** 2)
+        taps = (taps / taps.sum()).float()
+        self.row: Tensor
+        self.col: Tensor
+        self.register_buffer("row", taps.view(1, 1, 1, -1).repeat(channels, 1, 1, 1).contiguous(),
+                             persistent=False)
+        self.register_buffer("col", taps.view(1, 1, -1, 1).repeat(channels, 1, 1, 1).contiguous(),
+                             persistent=False)
+        self.radius, self.channels = radius, channels
+
+    def forward(self, x: Tensor) -> Tensor:
+        r = self.radius
+        y = F.pad(x, (r, r, r, r), mode="replicate")
+        y = F.conv2d(y, self.row.to(x.dtype), groups=self.channels)
+        return F.conv2d(y, self.col.to(x.dtype), groups=self.channels)

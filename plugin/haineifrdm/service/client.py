@@ -15,22 +15,57 @@ from typing import Any
 import numpy as np
 
 from .protocol import MessageType, encode, read_message
-from .shm import SHM_DIR, create
+from .shm import create
 
 
 class ServiceError(RuntimeError):
     pass
 
 
+class _Segment:
+    """A client-owned /dev/shm buffer kept mapped between requests (no fresh page faults)."""
+
+    def __init__(self, name: str, nbytes: int) -> None:
+        self.path = create(name, nbytes)
+        self.nbytes = nbytes
+        with self.path.open("r+b") as fh:
+            self.map = mmap.mmap(fh.fileno(), nbytes)
+
+    def array(self, shape: tuple[int, ...]) -> np.ndarray:
+        return np.frombuffer(self.map, np.float32, count=int(np.prod(shape))).reshape(shape)
+
+    def close(self) -> None:
+        try:
+            self.map.close()
+        except BufferError:  # a view escaped: the GC unmaps it later
+            pass
+        self.path.unlink(missing_ok=True)
+
+
 class RenderClient:
+    """One connection; input/output segments are reused while the frame size stays."""
+
     def __init__(self, socket_path: Path, timeout: float = 600.0) -> None:
         self.last_reply: dict[str, Any] = {}
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(str(socket_path))
+        self._segments: dict[str, _Segment] = {}
 
     def close(self) -> None:
+        for seg in self._segments.values():
+            seg.close()
+        self._segments.clear()
         self.sock.close()
+
+    def _segment(self, role: str, nbytes: int) -> _Segment:
+        seg = self._segments.get(role)
+        if seg is None or seg.nbytes != nbytes:
+            if seg is not None:
+                seg.close()
+            tag = f"haineifrdm-{os.getpid()}-{uuid.uuid4().hex[:12]}-{role}"
+            seg = self._segments[role] = _Segment(tag, nbytes)
+        return seg
 
     def __enter__(self) -> RenderClient:
         return self
@@ -53,19 +88,10 @@ class RenderClient:
     def restore(self, window: np.ndarray, job_id: str | None = None, **params: Any
                 ) -> np.ndarray:
         f, h, w, _ = window.shape
-        tag = f"haineifrdm-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        src, dst = create(tag + "-in", window.nbytes), create(tag + "-out", h * w * 3 * 4)
-        try:
-            with src.open("r+b") as fh, mmap.mmap(fh.fileno(), window.nbytes) as m:
-                view = np.frombuffer(m, np.float32).reshape(window.shape)
-                np.copyto(view, window, casting="same_kind")
-                del view
-            request = {"id": job_id or tag, "shm_in": src.name, "shm_out": dst.name,
-                       "frames": f, "height": h, "width": w, "params": params}
-            self.last_reply = self.call(MessageType.RESTORE, request)
-            with dst.open("rb") as out_fh, mmap.mmap(out_fh.fileno(), h * w * 12,
-                                                     access=mmap.ACCESS_READ) as m:
-                return np.frombuffer(m, np.float32).reshape(h, w, 3).copy()
-        finally:
-            (SHM_DIR / src.name).unlink(missing_ok=True)
-            (SHM_DIR / dst.name).unlink(missing_ok=True)
+        src, dst = self._segment("in", window.nbytes), self._segment("out", h * w * 3 * 4)
+        np.copyto(src.array(window.shape), window, casting="same_kind")
+        request = {"id": job_id or f"{src.path.name}-{uuid.uuid4().hex[:6]}",
+                   "shm_in": src.path.name, "shm_out": dst.path.name,
+                   "frames": f, "height": h, "width": w, "params": params}
+        self.last_reply = self.call(MessageType.RESTORE, request)
+        return dst.array((h, w, 3)).copy()

@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .. import __version__
 from ..engine import RestoreCancelled, Restorer
 from .protocol import PROTOCOL_VERSION, MessageType, ProtocolError, encode, read_message
-from .shm import ShmError, mapped_array, write_array
+from .shm import MappingCache, ShmError
 
 log = logging.getLogger("haineifrdm.serve")
 
@@ -68,6 +70,7 @@ class RenderService:
         self.queue: queue.Queue[Job | None] = queue.Queue()
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
+        self.maps = MappingCache()  # client buffers, used by the render worker only
         self.stop = threading.Event()
         self.restorers: dict[tuple[Any, ...], Restorer] = {}
         self.last_activity = time.monotonic()
@@ -110,12 +113,17 @@ class RenderService:
                 last[0] = value
                 self._send(job.conn, MessageType.PROGRESS, {"id": job.id, "value": value})
 
-        with mapped_array(req["shm_in"], (frames, h, w, 3)) as window:
+        window = self.maps.array(req["shm_in"], (frames, h, w, 3), writable=False)
+        try:
             result = restorer.run(window, frame_index=int(params.get("frame_index", 0)),
                                   strength=float(params.get("strength", 1.0)), output=output,
                                   cancelled=job.cancelled.is_set,
                                   progress=progress if req.get("progress") else None)
-        write_array(req["shm_out"], result.image)
+        finally:
+            del window
+        out = self.maps.array(req["shm_out"], (h, w, 3), writable=True)
+        np.copyto(out, result.image, casting="same_kind")
+        del out
         return {"id": job.id, "timings": result.timings,
                 "service_s": time.perf_counter() - t0}
 

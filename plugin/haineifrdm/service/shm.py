@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import mmap
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -44,32 +43,64 @@ def _open(name: object, shape: tuple[int, ...], writable: bool) -> mmap.mmap:
         os.close(fd)
 
 
-@contextmanager
-def mapped_array(name: object, shape: tuple[int, ...]) -> Iterator[np.ndarray]:
-    """A read-only, zero-copy float32 view of the client's buffer for the ``with`` block.
+class MappingCache:
+    """Client buffers kept mapped between requests (a client reuses its buffers, so
+    their pages are not faulted in again every frame).
 
-    The client must not change the buffer until the reply (the OFX plugin never does).
+    Keyed by (name, writable). Every lookup re-checks the file: one replaced
+    (other inode, size or owner) is opened again with :func:`_open`'s checks; ones
+    the client removed are dropped. Up to ``limit`` mappings; used by one thread.
     """
-    m = _open(name, shape, writable=False)
-    try:
+
+    def __init__(self, limit: int = 4) -> None:
+        self.limit = limit
+        self._maps: OrderedDict[tuple[str, bool], tuple[tuple[int, ...], mmap.mmap]] = \
+            OrderedDict()
+
+    @staticmethod
+    def _identity(name: str) -> tuple[int, ...] | None:
+        try:
+            st = os.stat(SHM_DIR / name, follow_symlinks=False)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino, st.st_size, st.st_uid)
+
+    def array(self, name: object, shape: tuple[int, ...], writable: bool) -> np.ndarray:
+        """A float32 view [shape] of the named buffer (ShmError as :func:`_open`)."""
+        if not isinstance(name, str) or not SHM_NAME.match(name):
+            raise ShmError(f"bad shared-memory name {name!r}")
+        for key in [k for k in self._maps if self._identity(k[0]) != self._maps[k][0]]:
+            self._drop(key)  # removed or replaced by the client
+        key = (name, writable)
+        if key not in self._maps:
+            m = _open(name, shape, writable)
+            ident = self._identity(name)
+            if ident is None:
+                m.close()
+                raise ShmError(f"shared memory {name} vanished while opening")
+            self._maps[key] = (ident, m)
+            while len(self._maps) > self.limit:
+                self._drop(next(iter(self._maps)))
+        ident, m = self._maps[key]
+        self._maps.move_to_end(key)
+        if int(np.prod(shape)) * 4 != ident[2]:
+            raise ShmError(f"shared memory {name} is {ident[2]} bytes, "
+                           f"expected {int(np.prod(shape)) * 4}")
         view = np.frombuffer(m, dtype=np.float32).reshape(shape)
-        yield view
-        del view
-    finally:
+        if not writable:
+            view.flags.writeable = False
+        return view
+
+    def _drop(self, key: tuple[str, bool]) -> None:
+        _, m = self._maps.pop(key)
         try:
             m.close()
-        except BufferError:  # a view escaped: let the GC unmap it
+        except BufferError:  # a view is still alive: the GC unmaps it later
             pass
 
-
-def write_array(name: object, data: np.ndarray) -> None:
-    m = _open(name, data.shape, writable=True)
-    try:
-        dst = np.frombuffer(m, dtype=np.float32).reshape(data.shape)
-        np.copyto(dst, data, casting="same_kind")
-        del dst
-    finally:
-        m.close()
+    def clear(self) -> None:
+        for key in list(self._maps):
+            self._drop(key)
 
 
 def create(name: str, nbytes: int) -> Path:

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One prepared run on a lent CUDA machine (bare image: its own python3 with PyTorch,
+# no network, only this working tree). In order:
+#   1. build the C++ engine module in place (no pip, no downloads);
+#   2. benchmarks/gpu_restore.py: 2K/4K restores on the GPU with the shipped model
+#      (alone on the machine, so its timings are clean);
+#   3. render the training pack on the CPU cores from MATERIAL (see
+#      scripts/make_training_material.py);
+#   4. train `small` (configs/small-gpu.toml) for MINUTES, checkpoints in OUT/train.
+# Everything it measures lands in OUT.
+#   scripts/gpu_session.sh MATERIAL OUT MINUTES [CLIPS]
+set -uo pipefail
+material=$1 out=$2 minutes=$3 clips=${4:-480}
+py=${PYTHON:-python3}
+export PYTHONUNBUFFERED=1
+stamp() { echo "[$(date +%T)] $*"; }
+
+stamp "machine"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+$py -c "import torch, sys; print('torch', torch.__version__, 'python', sys.version.split()[0])"
+
+stamp "build engine"
+build=/tmp/haineifrdm-build
+cmake -S . -B $build -DSKBUILD=ON -DCMAKE_BUILD_TYPE=Release \
+  -DPython_EXECUTABLE="$(command -v "$py")" -Dpybind11_DIR="$($py -m pybind11 --cmakedir)" \
+  > "$out/build.log" 2>&1 && cmake --build $build --target _engine -j "$(nproc)" \
+  >> "$out/build.log" 2>&1 || { tail -30 "$out/build.log"; exit 1; }
+cp $build/_engine*.so plugin/haineifrdm/ && rm "$out/build.log"
+[ -e plugin/haineifrdm/exporter ] || ln -s "$PWD/exporter" plugin/haineifrdm/exporter
+export PYTHONPATH=$PWD/plugin
+cli="$py -m haineifrdm.cli.main"
+
+if [ -z "${SKIP_BENCH:-}" ]; then
+  stamp "GPU benchmark"
+  timeout 90 $py benchmarks/gpu_restore.py --repeats 2 --json "$out/gpu_bench.json" 2>&1 \
+    | grep -v '^{' 
+fi
+
+stamp "pack ($clips clips)"
+cfg=/tmp/haineifrdm-gpu.toml
+sed "s#runs/pack-train#/tmp/haineifrdm-pack#" configs/small-gpu.toml > $cfg
+$cli train --config $cfg --out "$out/train" --make-pack "$clips" --pack-only \
+  --pack-workers "$(nproc)" --damage-templates "$material/film-damage" \
+  --photos "$material/photos" > /dev/null || exit 1
+
+mkdir -p "$out/train"
+stamp "train $minutes min"
+$cli train --config $cfg --out "$out/train" --minutes "$minutes" 2> /tmp/haineifrdm-progress.log
+rc=$?
+rm -f "$out/train/state.pt.tmp"
+tail -c 400 /tmp/haineifrdm-progress.log; echo
+tail -2 "$out/train/metrics.jsonl"
+stamp "done (train rc $rc)"
+exit $rc
