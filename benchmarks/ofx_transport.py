@@ -7,7 +7,7 @@ left is transport (client-side shm creation and copies, messages, wake-ups).
 Targets: <= 30 ms, and <= 5 % of a Preview (1-step) render.
 The last line is one JSON object.
 
-Usage: python benchmarks/ofx_transport.py [--model default] [--repeats 3]
+Usage: python benchmarks/ofx_transport.py [--model default] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from haineifrdm.service.protocol import MessageType
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", default="default")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--size", default="2048x1080")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
