@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 
 import pytest
@@ -10,7 +11,7 @@ from torch import nn
 
 from haineifrdm.contract import context_graph, contract_spec, denoiser_graph
 from haineifrdm.model import HaineiFRDM, count_parameters, create_model, load_model, save_model
-from haineifrdm.model.denoiser import GUIDE_SIGMA, Denoiser
+from haineifrdm.model.denoiser import GUIDE_SIGMA, MATTE_BIAS, Denoiser
 from haineifrdm.model.frequency import GlobalLocalFrequencyModule
 from haineifrdm.model.fusion import FrameFusionModule
 from haineifrdm.model.layers import GaussianBlur
@@ -71,13 +72,49 @@ def test_output_is_global_residual_form_and_batch_independent(tiny_model: Hainei
         first = tiny_model.denoiser(inp["x_t"][:1], inp["window"][:1], inp["guide"][:1], tok[:1],
                                     inp["box"][:1], inp["t_emb"][:1])
     torch.testing.assert_close(both[:1], first, atol=1e-5, rtol=1e-5)
-    # freshly initialised residual head is small: the output is the centre frame plus the
-    # guide's low frequencies: x0 = centre + lowpass(guide - centre) + residual
+    # fresh: matte ~ sigmoid(MATTE_BIAS) everywhere, so the output stays near
+    # base = centre + lowpass(guide - centre)
     r = tiny_model.dims.radius
     centre = inp["window"][:, 3 * r : 3 * r + 3]
     base = centre + GaussianBlur(GUIDE_SIGMA)(inp["guide"] - centre)
-    assert (both - base).abs().max() < 0.05
+    with torch.no_grad():
+        _, logit = tiny_model.denoiser_net.forward_parts(
+            inp["x_t"], inp["window"], inp["guide"], tok, inp["box"], inp["t_emb"])
+    torch.testing.assert_close(logit, torch.full_like(logit, MATTE_BIAS), atol=0.05, rtol=0)
+    assert (both - base).abs().max() < 0.1
     assert (both - centre).abs().max() > 0.05  # the guide really contributes
+
+
+def _forced(model: HaineiFRDM, inp: dict[str, torch.Tensor], matte: float, pick: int
+            ) -> torch.Tensor:
+    """Output with the head forced to one matte logit and one fill candidate."""
+    net = copy.deepcopy(model.denoiser_net)
+    with torch.no_grad():
+        for conv in (net.head, net.detector[-1]):
+            conv.weight.zero_()
+            conv.bias.zero_()
+        net.head.bias[3] = matte
+        net.head.bias[4 + pick] = 60.0
+        tok = model.context(inp["thumb"])
+        return net(inp["x_t"], inp["window"], inp["guide"], tok, inp["box"], inp["t_emb"])
+
+
+def test_matte_composition_keeps_clean_pixels_and_fills_defects(tiny_model: HaineiFRDM) -> None:
+    inp = make_inputs(tiny_model, batch=1, size=32)
+    r = tiny_model.dims.radius
+    window, guide = inp["window"], inp["guide"]
+    blur = GaussianBlur(GUIDE_SIGMA)
+    centre = window[:, 3 * r : 3 * r + 3]
+    base = centre + blur(guide - centre)
+    # matte off: the output is base exactly (clean pixels keep their grain)
+    torch.testing.assert_close(_forced(tiny_model, inp, -60.0, 0), base, atol=1e-6, rtol=0)
+    # matte on, candidate 0: the oldest frame matched to the guide's low frequencies
+    oldest = window[:, 0:3]
+    torch.testing.assert_close(_forced(tiny_model, inp, 60.0, 0), oldest + blur(guide - oldest),
+                               atol=1e-5, rtol=0)
+    # matte on, last candidate: the guide itself (large blotches)
+    last = tiny_model.denoiser_net.n_candidates - 1
+    torch.testing.assert_close(_forced(tiny_model, inp, 60.0, last), guide, atol=1e-5, rtol=0)
 
 
 def test_gaussian_blur_keeps_constants_and_mean() -> None:

@@ -13,7 +13,7 @@ from haineifrdm.data.dataset import RestorationDataset
 from haineifrdm.data.pack import Pack, PackConfig, build_pack
 from haineifrdm.diffusion import Schedule
 from haineifrdm.model import load_model
-from haineifrdm.training import TrainConfig, lr_at, train, training_step
+from haineifrdm.training import TrainConfig, batch_embeddings, lr_at, train, training_step
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,38 @@ def test_time_budget_anneals_the_learning_rate() -> None:
     # the budget is half spent: the cosine is half way whatever the step count says
     assert lr_at(100, cfg, time_frac=0.5) == pytest.approx(1e-3 * (0.05 + 0.95 * 0.5), rel=1e-3)
     assert lr_at(100, cfg, time_frac=1.0) == pytest.approx(5e-5)  # ends at 5 % of the peak
+
+
+def test_init_starts_from_given_weights_and_refuses_another_preset(tmp_path: Path,
+                                                                     pack_dir: Path) -> None:
+    train(_config(pack_dir, 3), tmp_path / "a")
+    start = load_model(tmp_path / "a" / "last.safetensors")
+    cfg = _config(pack_dir, 1)
+    cfg.lr = 1e-9  # one step that cannot move the weights: the result is the start point
+    cfg.warmup = 1
+    train(cfg, tmp_path / "b", init=tmp_path / "a" / "last.safetensors")
+    tuned = load_model(tmp_path / "b" / "raw.safetensors")
+    for a, b in zip(start.state_dict().values(), tuned.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+    small = TrainConfig(preset="small", pack=str(pack_dir), patch=32, batch=2, steps=1)
+    with pytest.raises(ValueError, match="another config"):
+        train(small, tmp_path / "c", init=tmp_path / "a" / "last.safetensors")
+
+
+def test_matte_learns_to_separate_defect_pixels(tmp_path: Path, pack_dir: Path) -> None:
+    """The defect matte is supervised directly: after a short run it is higher on damaged
+    pixels than on clean ones (the session-2 design never separated them)."""
+    cfg = _config(pack_dir, 60)
+    train(cfg, tmp_path / "m")
+    model = load_model(tmp_path / "m" / "raw.safetensors")
+    ds = RestorationDataset(Pack.open(pack_dir), patch=32, stage1_prob=0.0, length=16, seed=5)
+    batch = torch.utils.data.default_collate([ds[i] for i in range(16)])
+    b = batch["window"].shape[0]
+    with torch.no_grad():
+        tokens = model.context(batch["thumb"])
+        _, logit = model.denoiser_net.forward_parts(
+            batch["guide"], batch["window"], batch["guide"], tokens, batch["box"],
+            batch_embeddings(torch.full((b,), 0.5), batch["stage"]))
+    m, damaged = torch.sigmoid(logit), batch["mask"] > 0.05
+    assert damaged.any() and (~damaged).any()
+    assert m[damaged].mean() > 2 * m[~damaged].mean(), (m[damaged].mean(), m[~damaged].mean())

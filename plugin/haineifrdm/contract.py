@@ -27,8 +27,11 @@ Graph ``denoiser``  (run per patch and per step)
                                           outside the graph in FP32
                                           (:func:`haineifrdm.diffusion.embed_timestep`)
     ->
-    x0      [B, 3, P, P]                  clean-patch estimate = centre frame
-                                          + lowpass(guide - centre) + residual
+    x0      [B, 3, P, P]                  clean-patch estimate: centre frame +
+                                          lowpass(guide - centre), defects under
+                                          the network's own matte replaced from
+                                          the other frames, their surroundings or
+                                          the guide, + residual
 """
 
 from __future__ import annotations

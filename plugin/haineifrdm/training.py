@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from .data.dataset import RestorationDataset
@@ -75,6 +76,10 @@ class TrainConfig:
         return cls(**known)
 
 
+#: Weight of the defect-matte BCE term beside the restoration loss.
+MATTE_WEIGHT = 1.0
+
+
 def lr_at(step: int, cfg: TrainConfig, time_frac: float = 0.0) -> float:
     """Linear warm-up then cosine decay to 5 % of the peak.
 
@@ -105,8 +110,15 @@ def training_step(model: HaineiFRDM, batch: dict[str, torch.Tensor], schedule: S
     x_t = q_sample(to["target"], to["guide"], eta.to(device), schedule.kappa, noise.to(device))
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
         tokens = model.context(to["thumb"]).float()  # the contract's dtype; autocast casts
-        pred = model.denoiser(x_t, to["window"], to["guide"], tokens, to["box"], t_emb.to(device))
-    return restoration_loss(pred.float(), to["target"], to["mask"], defect_weight)
+        args = (x_t, to["window"], to["guide"], tokens, to["box"], t_emb.to(device))
+        model.check_denoiser_inputs(*args)
+        pred, matte_logit = model.denoiser_net.forward_parts(*args)
+    # the defect matte is supervised directly by the pack's masks
+    # (binary: any damage is replaced whole; a soft target would teach partial fills)
+    matte_loss = F.binary_cross_entropy_with_logits(matte_logit.float(),
+                                                    (to["mask"] > 0).float())
+    return restoration_loss(pred.float(), to["target"], to["mask"], defect_weight) + \
+        MATTE_WEIGHT * matte_loss
 
 
 class Progress:
@@ -128,8 +140,11 @@ class Progress:
 
 
 def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resume: bool = False,
-          device: str | None = None) -> dict[str, Any]:
-    """Train until ``cfg.steps`` or the time budget; always leaves a loadable checkpoint."""
+          device: str | None = None, init: str | Path | None = None) -> dict[str, Any]:
+    """Train until ``cfg.steps`` or the time budget; always leaves a loadable checkpoint.
+
+    ``init``: start from these weights (a fresh schedule and optimizer: fine-tuning).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -137,6 +152,12 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
     schedule = Schedule.from_config()
     pack = Pack.open(cfg.pack)
     model = create_model(cfg.preset, radius=cfg.radius).to(dev).train()
+    if init is not None and not resume:
+        start = load_model(init, dev)
+        if start.config != model.config:
+            raise ValueError(f"{init} is a {start.config.preset} model with another config; "
+                             f"the training config asks for {cfg.preset}")
+        model.load_state_dict(start.state_dict())
     ema = copy.deepcopy(model).eval().requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step = 0

@@ -1,4 +1,4 @@
-"""``haineifrdm train --config C --out DIR [--minutes N] [--resume] [--make-pack]``."""
+"""``haineifrdm train --config C --out DIR [--minutes N] [--resume] [--init W] [--make-pack]``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--minutes", type=float, default=None,
                    help="time budget; stops cleanly and saves when it runs out")
     p.add_argument("--resume", action="store_true", help="continue from the run folder")
+    p.add_argument("--init", default=None,
+                   help="start from these weights (fine-tuning: fresh schedule and optimizer)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     p.add_argument("--pack-workers", type=int, default=os.cpu_count() or 1,
                    help="processes rendering --make-pack clips (default: all cores)")
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if not Path(cfg.pack, "pack.json").is_file():
             raise CLIError(f"training pack {cfg.pack} not found; build it with --make-pack N")
-        result = train(cfg, args.out, args.minutes, args.resume, args.device)
+        result = train(cfg, args.out, args.minutes, args.resume, args.device, args.init)
     except ValueError as exc:
         raise CLIError(str(exc)) from exc
     print(json.dumps(result))

@@ -3,16 +3,27 @@
 A small UNet conditioned on the noise level/stage (``t_emb``), the patch's
 place in the frame (``box``) and the global prompt (``tokens``):
 FiLM at every block, cross-attention from pixels to tokens at the bottleneck,
-Global-local Frequency Modules at the lower levels. Output (global residual)::
+Global-local Frequency Modules at the lower levels. Output (global residual
+around the centre frame, defects replaced under a learned matte)::
 
-    x0 = centre + lowpass(guide - centre) + residual
+    base   = centre + lowpass(guide - centre)
+    cand_k = frame_k + lowpass(guide - frame_k)      every other frame k
+    fill   = sum_j softmax(select)_j * [cand_k..., spatial, guide]_j
+    x0     = base + matte * (fill - base) + residual
 
 ``centre`` is the degraded centre frame of the window, ``lowpass`` a fixed
 Gaussian (sigma GUIDE_SIGMA px): the guide (stage 1's whole-frame result,
-upsampled) supplies the low frequencies it corrected (flicker, blotches, the
-bulk of large defects) while the frame keeps its own detail and grain. The
-learned ``residual`` (starts at 0) removes what remains; a fresh network is
-therefore nearly the identity outside defects.
+upsampled) supplies the low frequencies it corrected (flicker, blotches) while
+each frame keeps its own detail and grain. ``matte`` in (0, 1) is the network's
+per-pixel defect matte, trained against the synthetic defect masks. Under it
+the picture comes from a per-pixel choice (``select``) between the other frames
+of the window (matched to the guide's low frequencies: good where nothing
+moves), ``spatial`` (a normalised convolution of ``base`` drawing only on
+pixels outside the matte, sigma FILL_SIGMA px: good for thin defects and
+motion) and the guide itself (large blotches). ``residual`` (starts at 0)
+refines the rest. The stem sees ``centre - cand_k`` and ``centre - base`` so
+that temporal outliers are visible from the first layer. A fresh network is
+nearly the identity.
 """
 
 from __future__ import annotations
@@ -37,6 +48,12 @@ from .layers import (
 
 #: Width (pixels) of the low-pass that takes the guide's low frequencies.
 GUIDE_SIGMA = 3.0
+#: Width (pixels) of the normalised-convolution spatial fill under the defect matte.
+FILL_SIGMA = 2.0
+#: Initial matte logit: sigmoid(-3) ~ 0.05, so a fresh network is nearly the identity.
+MATTE_BIAS = -3.0
+#: Width of the shallow full-resolution detector path.
+DETECTOR_CH = 32
 
 
 @dataclass(frozen=True)
@@ -118,7 +135,8 @@ class Denoiser(nn.Module):
             nn.GELU(),
             nn.Linear(cfg.cond_dim, cfg.cond_dim),
         )
-        self.stem = nn.Conv2d(3 + 3 + cfg.fusion_ch, ch[0], 3, padding=1)
+        # x_t, guide, fused window, centre - cand_k (F - 1 frames), centre - base
+        self.stem = nn.Conv2d(3 + 3 + cfg.fusion_ch + 3 * cfg.frames, ch[0], 3, padding=1)
         levels = range(len(ch))
         self.enc = nn.ModuleList(
             [Level(c, c, cfg.blocks, cfg.cond_dim, i in cfg.freq_levels) for i, c in enumerate(ch)])
@@ -133,10 +151,26 @@ class Denoiser(nn.Module):
         self.dec = nn.ModuleList(
             [Level(2 * ch[i], ch[i], cfg.blocks, cfg.cond_dim, False) for i in up_levels])
         self.head_norm = ChannelLayerNorm(ch[0])
-        self.head = nn.Conv2d(ch[0], 3, 3, padding=1)
+        self.n_candidates = cfg.frames + 1  # other frames, spatial fill, guide
+        # residual RGB, matte logit, one selection logit per fill candidate
+        self.head = nn.Conv2d(ch[0], 4 + self.n_candidates, 3, padding=1)
         nn.init.normal_(self.head.weight, std=1e-3)
-        nn.init.zeros_(self.head.bias)  # type: ignore[arg-type]
+        bias = torch.zeros(4 + self.n_candidates)
+        bias[3] = MATTE_BIAS
+        self.head.bias = nn.Parameter(bias)
+        # shallow full-resolution path for the matte and the selection: defects are
+        # local temporal/spatial outliers, which the deep path alone learns slowly
+        det_in = 3 * cfg.frames + 6  # diffs, centre, guide
+        det_out = nn.Conv2d(DETECTOR_CH, 1 + self.n_candidates, 1)
+        nn.init.normal_(det_out.weight, std=1e-3)
+        nn.init.zeros_(det_out.bias)  # type: ignore[arg-type]
+        self.detector = nn.Sequential(
+            nn.Conv2d(det_in, DETECTOR_CH, 3, padding=1), nn.GELU(),
+            nn.Conv2d(DETECTOR_CH, DETECTOR_CH, 3, padding=1), nn.GELU(), det_out)
         self.lowpass = GaussianBlur(GUIDE_SIGMA)
+        self.lowpass_window = GaussianBlur(GUIDE_SIGMA, channels=3 * cfg.frames)
+        self.fill_rgb = GaussianBlur(FILL_SIGMA, channels=3)
+        self.fill_w = GaussianBlur(FILL_SIGMA, channels=1)
 
     @property
     def size_multiple(self) -> int:
@@ -146,10 +180,42 @@ class Denoiser(nn.Module):
     def forward(
         self, x_t: Tensor, window: Tensor, guide: Tensor, tokens: Tensor, box: Tensor, t_emb: Tensor
     ) -> Tensor:
+        return self.forward_parts(x_t, window, guide, tokens, box, t_emb)[0].to(x_t.dtype)
+
+    def forward_parts(self, x_t: Tensor, window: Tensor, guide: Tensor, tokens: Tensor,
+                      box: Tensor, t_emb: Tensor) -> tuple[Tensor, Tensor]:
+        """(x0 [B, 3, P, P] FP32, defect-matte logits [B, 1, P, P] FP32); training
+        supervises the matte directly."""
+        f, r = self.cfg.frames, self.cfg.frames // 2
+        frames = window.float()
+        g = guide.float()
+        # every frame matched to the guide's low frequencies (flicker, blotches)
+        matched = frames + self.lowpass_window(g.repeat(1, f, 1, 1) - frames)
+        base = matched[:, 3 * r : 3 * r + 3]
+        centre = frames[:, 3 * r : 3 * r + 3]
+        others = torch.cat([matched[:, : 3 * r], matched[:, 3 * r + 3 :]], dim=1)
+        diffs = torch.cat([centre.repeat(1, f - 1, 1, 1) - others, centre - base], dim=1)
+        out = self._head(x_t, guide, window, diffs.to(x_t.dtype), tokens, box, t_emb)
+        det = self.detector(torch.cat([diffs, centre, g], dim=1).to(x_t.dtype)).float()
+        out = torch.cat([out[:, :3], out[:, 3:] + det], dim=1)
+        # the matte learns from its own loss only (the restoration loss would push it
+        # toward 0 while the fill is still poor)
+        m = torch.sigmoid(out[:, 3:4]).detach()
+        keep = 1.0 - m
+        spatial = self.fill_rgb(base * keep) / (self.fill_w(keep) + 1e-3)
+        cands = torch.cat([others, spatial, g], dim=1)
+        b, _, h, w = cands.shape
+        sel = torch.softmax(out[:, 4:], dim=1)
+        fill = (cands.reshape(b, self.n_candidates, 3, h, w) * sel[:, :, None]).sum(dim=1)
+        return base + m * (fill - base) + out[:, :3], out[:, 3:4]
+
+    def _head(self, x_t: Tensor, guide: Tensor, window: Tensor, diffs: Tensor, tokens: Tensor,
+              box: Tensor, t_emb: Tensor) -> Tensor:
+        """The UNet: the head's channels in FP32 (residual RGB, matte logit, selection)."""
         box_f = fourier_features(box, POS_FREQS)
         cond = self.cond(torch.cat([t_emb, box_f, tokens.mean(dim=1)], dim=-1))
         fused = self.fusion(window)
-        h = self.stem(torch.cat([x_t, guide, fused], dim=1))
+        h = self.stem(torch.cat([x_t, guide, fused, diffs], dim=1))
         skips = []
         for i, level in enumerate(self.enc):
             h = level(h, cond)
@@ -162,8 +228,4 @@ class Denoiser(nn.Module):
         h = self.mid2(h, cond)
         for up, level in zip(self.up, self.dec, strict=True):
             h = level(torch.cat([up(h), skips.pop()], dim=1), cond)
-        residual = self.head(F.gelu(self.head_norm(h))).float()
-        r = self.cfg.frames // 2
-        centre = window[:, 3 * r : 3 * r + 3].float()
-        x0 = centre + self.lowpass(guide.float() - centre) + residual
-        return x0.to(x_t.dtype)
+        return self.head(F.gelu(self.head_norm(h))).float()
