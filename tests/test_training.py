@@ -102,8 +102,8 @@ def test_init_starts_from_given_weights_and_refuses_another_preset(tmp_path: Pat
 
 
 def test_matte_learns_to_separate_defect_pixels(tmp_path: Path, pack_dir: Path) -> None:
-    """The defect matte is supervised directly: after a short run it is higher on damaged
-    pixels than on clean ones (the session-2 design never separated them)."""
+    """The defect matte is supervised directly: after a short run it is clearly higher on
+    damaged pixels than on clean ones."""
     cfg = _config(pack_dir, 60)
     train(cfg, tmp_path / "m")
     model = load_model(tmp_path / "m" / "raw.safetensors")
@@ -117,4 +117,5 @@ def test_matte_learns_to_separate_defect_pixels(tmp_path: Path, pack_dir: Path) 
             batch_embeddings(torch.full((b,), 0.5), batch["stage"]))
     m, damaged = torch.sigmoid(logit), batch["mask"] > 0.05
     assert damaged.any() and (~damaged).any()
-    assert m[damaged].mean() > 2 * m[~damaged].mean(), (m[damaged].mean(), m[~damaged].mean())
+    # (the session-2 design gave the same mean on both sides)
+    assert m[damaged].mean() > m[~damaged].mean() + 0.1, (m[damaged].mean(), m[~damaged].mean())

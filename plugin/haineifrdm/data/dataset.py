@@ -6,7 +6,7 @@ Each sample is one training example for one of the two stages:
   ``window`` the 2r+1 degraded frames of the crop, ``target`` the clean centre
   crop, ``box`` the crop rectangle in normalised frame coordinates, ``guide`` an
   upsampled low-resolution clean frame perturbed like an imperfect stage-1 result
-  (blurred by the down/up-sampling, some defect residue left in, a little noise);
+  (blurred by the down/up-sampling, 0-100 % of the defects left in, a little noise);
 * stage 1 (whole frame at low resolution): every frame area-downscaled so its long
   side is P, reflect-padded to P x P; ``guide`` is the degraded centre frame there.
 
@@ -113,8 +113,10 @@ class RestorationDataset(Dataset[dict[str, Tensor]]):
         target = clean[:, y : y + p, x : x + p]
         m = mask[:, y : y + p, x : x + p]
         centre = window[3 * r : 3 * r + 3]
-        # imperfect stage-1 result: low-res clean + some defect residue, blurred by resampling
-        residue = float(rng.uniform(0.0, 0.3))
+        # imperfect stage-1 result: low-res clean + defect residue (anything from none to
+        # all of it: stage 1 misses what it cannot see at low resolution), blurred by
+        # resampling
+        residue = float(rng.uniform(0.0, 1.0))
         rough = target + residue * (centre - target)
         factor = float(rng.uniform(2.0, 5.0))
         small = max(4, round(p / factor))
