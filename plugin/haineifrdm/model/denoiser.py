@@ -167,7 +167,6 @@ class Denoiser(nn.Module):
         self.detector = nn.Sequential(
             nn.Conv2d(det_in, DETECTOR_CH, 3, padding=1), nn.GELU(),
             nn.Conv2d(DETECTOR_CH, DETECTOR_CH, 3, padding=1), nn.GELU(), det_out)
-        self.lowpass = GaussianBlur(GUIDE_SIGMA)
         self.lowpass_window = GaussianBlur(GUIDE_SIGMA, channels=3 * cfg.frames)
         self.fill_rgb = GaussianBlur(FILL_SIGMA, channels=3)
         self.fill_w = GaussianBlur(FILL_SIGMA, channels=1)
