@@ -53,11 +53,19 @@ def test_stage2_box_and_stage1_guide(pack: Pack) -> None:
     x0, y0, x1, y1 = s["box"].tolist()
     assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
     assert x1 - x0 == pytest.approx(32 / 96) and y1 - y0 == pytest.approx(32 / 64)
-    ds1 = RestorationDataset(pack, patch=32, stage1_prob=1.0, length=5)
-    s1 = ds1[0]
-    assert int(s1["stage"]) == 1
-    torch.testing.assert_close(s1["guide"], s1["window"][6:9])  # degraded centre frame
-    assert s1["box"][2] >= 1.0 and s1["box"][3] >= 1.0
+    ds1 = RestorationDataset(pack, patch=32, stage1_prob=1.0, length=8)
+    widths = []
+    for i in range(8):
+        s1 = ds1[i]
+        assert int(s1["stage"]) == 1
+        torch.testing.assert_close(s1["guide"], s1["window"][6:9])  # degraded centre frame
+        # a 32x32 crop of the frame downscaled to a long side between 32 and 96 px
+        x0, y0, x1, y1 = s1["box"].tolist()
+        assert x0 >= 0 and y0 >= 0
+        assert 1 / 3 - 1e-3 <= x1 - x0 <= 1 + 1e-3
+        assert y1 - y0 == pytest.approx(1.5 * (x1 - x0), rel=0.05)  # 96x64 frames
+        widths.append(x1 - x0)
+    assert max(widths) - min(widths) > 0.05  # several scales
 
 
 def test_bad_pack_and_sizes(tmp_path: Path, pack: Pack) -> None:

@@ -7,14 +7,15 @@ import inspect
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from haineifrdm.contract import context_graph, contract_spec, denoiser_graph
 from haineifrdm.model import HaineiFRDM, count_parameters, create_model, load_model, save_model
-from haineifrdm.model.denoiser import GUIDE_SIGMA, MATTE_BIAS, Denoiser
+from haineifrdm.model.denoiser import GUIDE_SIGMA, MATCH_TAU, MATTE_BIAS, Denoiser
 from haineifrdm.model.frequency import GlobalLocalFrequencyModule
 from haineifrdm.model.fusion import FrameFusionModule
-from haineifrdm.model.layers import GaussianBlur
+from haineifrdm.model.layers import GaussianBlur, RobustGlobalMatch, RobustLowpass
 
 from .conftest import make_inputs
 
@@ -72,17 +73,24 @@ def test_output_is_global_residual_form_and_batch_independent(tiny_model: Hainei
         first = tiny_model.denoiser(inp["x_t"][:1], inp["window"][:1], inp["guide"][:1], tok[:1],
                                     inp["box"][:1], inp["t_emb"][:1])
     torch.testing.assert_close(both[:1], first, atol=1e-5, rtol=1e-5)
-    # fresh: matte ~ sigmoid(MATTE_BIAS) everywhere, so the output stays near
-    # base = centre + lowpass(guide - centre)
+    # fresh: matte ~ sigmoid(MATTE_BIAS), inside the dead zone, everywhere, so the
+    # output stays near base = centre + rlow(guide - centre)
     r = tiny_model.dims.radius
     centre = inp["window"][:, 3 * r : 3 * r + 3]
-    base = centre + GaussianBlur(GUIDE_SIGMA)(inp["guide"] - centre)
+    base = centre + _rlow(tiny_model, inp["guide"] - centre)
     with torch.no_grad():
         _, logit = tiny_model.denoiser_net.forward_parts(
             inp["x_t"], inp["window"], inp["guide"], tok, inp["box"], inp["t_emb"])
     torch.testing.assert_close(logit, torch.full_like(logit, MATTE_BIAS), atol=0.05, rtol=0)
     assert (both - base).abs().max() < 0.1
     assert (both - centre).abs().max() > 0.05  # the guide really contributes
+
+
+def _rlow(model: HaineiFRDM, d: torch.Tensor) -> torch.Tensor:
+    """The denoiser's robust low-pass applied to one RGB difference image."""
+    f = model.dims.radius * 2 + 1
+    with torch.no_grad():
+        return model.denoiser_net.match(d.repeat(1, f, 1, 1))[:, :3]
 
 
 def _forced(model: HaineiFRDM, inp: dict[str, torch.Tensor], matte: float, pick: int
@@ -103,15 +111,14 @@ def test_matte_composition_keeps_clean_pixels_and_fills_defects(tiny_model: Hain
     inp = make_inputs(tiny_model, batch=1, size=32)
     r = tiny_model.dims.radius
     window, guide = inp["window"], inp["guide"]
-    blur = GaussianBlur(GUIDE_SIGMA)
     centre = window[:, 3 * r : 3 * r + 3]
-    base = centre + blur(guide - centre)
+    base = centre + _rlow(tiny_model, guide - centre)
     # matte off: the output is base exactly (clean pixels keep their grain)
     torch.testing.assert_close(_forced(tiny_model, inp, -60.0, 0), base, atol=1e-6, rtol=0)
     # matte on, candidate 0: the oldest frame matched to the guide's low frequencies
     oldest = window[:, 0:3]
-    torch.testing.assert_close(_forced(tiny_model, inp, 60.0, 0), oldest + blur(guide - oldest),
-                               atol=1e-5, rtol=0)
+    torch.testing.assert_close(_forced(tiny_model, inp, 60.0, 0),
+                               oldest + _rlow(tiny_model, guide - oldest), atol=1e-5, rtol=0)
     # matte on, last candidate: the guide itself (large blotches)
     last = tiny_model.denoiser_net.n_candidates - 1
     torch.testing.assert_close(_forced(tiny_model, inp, 60.0, last), guide, atol=1e-5, rtol=0)
@@ -128,13 +135,44 @@ def test_gaussian_blur_keeps_constants_and_mean() -> None:
     torch.testing.assert_close(y.mean(), x.mean(), atol=5e-3, rtol=0)
 
 
+def test_robust_lowpass_keeps_defects_from_bleeding() -> None:
+    # a flicker-like offset of 0.05 everywhere plus one bright 6x6 defect
+    d = torch.full((1, 3, 48, 48), 0.05)
+    d[:, :, 20:26, 20:26] = 0.8
+    plain = GaussianBlur(GUIDE_SIGMA)(d)
+    robust = RobustLowpass(GUIDE_SIGMA, 1, MATCH_TAU, 2)(d)
+    near = (slice(None), slice(None), slice(16, 30), slice(28, 31))  # 2-4 px beside it
+    assert (plain[near] - 0.05).abs().max() > 0.05  # a plain low-pass smears the defect
+    assert (robust[near] - 0.05).abs().max() < 0.01  # the robust one keeps the offset
+    flat = torch.full((2, 6, 20, 24), 0.3)  # constants pass unchanged, per frame
+    torch.testing.assert_close(RobustLowpass(GUIDE_SIGMA, 2, MATCH_TAU, 2)(flat), flat)
+
+
+def test_global_match_fits_flicker_and_leaves_blotches_visible() -> None:
+    torch.manual_seed(0)
+    clean = torch.rand(1, 3, 64, 64)
+    centre = clean.clone()
+    centre[:, :, 10:40, 10:40] += 0.25  # a blotch over 22 % of the patch
+    frames = torch.cat([clean * 1.05 + 0.02, centre, clean * 0.97 - 0.01], dim=1)  # flicker
+    aligned = RobustGlobalMatch(3, MATCH_TAU, 4)(centre, frames)
+    for k in (0, 2):  # the neighbours' gain and offset now match the centre's clean part
+        err = (aligned[:, 3 * k : 3 * k + 3, 45:, 45:] - clean[:, :, 45:, 45:]).abs().max()
+        assert err < 0.01
+    torch.testing.assert_close(aligned[:, 3:6], centre, atol=1e-4, rtol=0)
+    assert (centre - aligned[:, :3])[:, :, 15:35, 15:35].mean() > 0.2  # still stands out
+
+
 def test_gradients_reach_every_parameter() -> None:
     torch.manual_seed(0)
     model = create_model("tiny").train()
     inp = make_inputs(model, batch=2, size=32)
     tok = model.context(inp["thumb"])
-    out = model.denoiser(inp["x_t"], inp["window"], inp["guide"], tok, inp["box"], inp["t_emb"])
-    (out - inp["guide"].flip(-1)).square().mean().backward()
+    out, logit = model.denoiser_net.forward_parts(inp["x_t"], inp["window"], inp["guide"], tok,
+                                                  inp["box"], inp["t_emb"])
+    # the training loss: restoration + the matte's BCE (the matte is detached in the output)
+    target = (inp["guide"].flip(-1).mean(1, keepdim=True) > 0.5).float()
+    loss = (out - inp["guide"].flip(-1)).square().mean()
+    (loss + F.binary_cross_entropy_with_logits(logit, target)).backward()
     dead = [n for n, p in model.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
     assert not dead, f"no gradient reaches: {dead}"
 

@@ -6,9 +6,12 @@ Each sample is one training example for one of the two stages:
   ``window`` the 2r+1 degraded frames of the crop, ``target`` the clean centre
   crop, ``box`` the crop rectangle in normalised frame coordinates, ``guide`` an
   upsampled low-resolution clean frame perturbed like an imperfect stage-1 result
-  (blurred by the down/up-sampling, 0-100 % of the defects left in, a little noise);
+  (blurred by the down/up-sampling, a little noise, and 0-100 % of the defects left
+  in: all of them half of the time, as stage 1 misses most small defects);
 * stage 1 (whole frame at low resolution): every frame area-downscaled so its long
-  side is P, reflect-padded to P x P; ``guide`` is the degraded centre frame there.
+  side is between P and the frame's own (the sampler's stage-1 size varies with the
+  patch size and the frame), reflect-padded to at least P x P and a random P x P crop
+  taken; ``guide`` is the degraded centre frame there.
 
 Both carry ``thumb`` (the whole degraded window at THUMB x THUMB) and ``mask``.
 Tensors are float32 CHW; frames are stacked on channels, oldest first.
@@ -86,20 +89,25 @@ class RestorationDataset(Dataset[dict[str, Tensor]]):
         f, _, _h, _w = deg.shape
         thumb = area_resize(deg, (THUMB_SIZE, THUMB_SIZE)).reshape(f * 3, THUMB_SIZE, THUMB_SIZE)
         if rng.random() < self.stage1_prob:
-            sample = self._stage1(deg, clean, mask)
+            sample = self._stage1(deg, clean, mask, rng)
         else:
             sample = self._stage2(deg, clean, mask, rng)
         sample["thumb"] = thumb
         return sample
 
-    def _stage1(self, deg: Tensor, clean: Tensor, mask: Tensor) -> dict[str, Tensor]:
+    def _stage1(self, deg: Tensor, clean: Tensor, mask: Tensor, rng: np.random.Generator
+                ) -> dict[str, Tensor]:
         f, _, h, w = deg.shape
         p, r = self.patch, self.radius
-        lh, lw = fit_long_side(h, w, p)
-        window = pad_to(area_resize(deg, (lh, lw)), p).reshape(f * 3, p, p)
-        target = pad_to(area_resize(clean[None], (lh, lw)), p)[0]
-        m = pad_to(area_resize(mask[None], (lh, lw)), p)[0]
-        box = torch.tensor([0.0, 0.0, p / lw, p / lh])
+        side = int(rng.integers(p, max(p, h, w) + 1))
+        lh, lw = fit_long_side(h, w, side)
+        size = max(p, lh, lw)
+        window = pad_to(area_resize(deg, (lh, lw)), size).reshape(f * 3, size, size)
+        target = pad_to(area_resize(clean[None], (lh, lw)), size)[0]
+        m = pad_to(area_resize(mask[None], (lh, lw)), size)[0]
+        y, x = int(rng.integers(0, size - p + 1)), int(rng.integers(0, size - p + 1))
+        window, target, m = (a[:, y : y + p, x : x + p] for a in (window, target, m))
+        box = torch.tensor([x / lw, y / lh, (x + p) / lw, (y + p) / lh])
         guide = window[3 * r : 3 * r + 3].clone()
         return {"window": window, "guide": guide, "target": target, "mask": m, "box": box,
                 "stage": torch.tensor(1)}
@@ -114,9 +122,9 @@ class RestorationDataset(Dataset[dict[str, Tensor]]):
         m = mask[:, y : y + p, x : x + p]
         centre = window[3 * r : 3 * r + 3]
         # imperfect stage-1 result: low-res clean + defect residue (anything from none to
-        # all of it: stage 1 misses what it cannot see at low resolution), blurred by
-        # resampling
-        residue = float(rng.uniform(0.0, 1.0))
+        # all of it, all of it half of the time: stage 1 misses what it cannot see at
+        # low resolution), blurred by resampling
+        residue = 1.0 if rng.random() < 0.5 else float(rng.uniform(0.0, 1.0))
         rough = target + residue * (centre - target)
         factor = float(rng.uniform(2.0, 5.0))
         small = max(4, round(p / factor))

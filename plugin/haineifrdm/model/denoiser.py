@@ -6,24 +6,34 @@ FiLM at every block, cross-attention from pixels to tokens at the bottleneck,
 Global-local Frequency Modules at the lower levels. Output (global residual
 around the centre frame, defects replaced under a learned matte)::
 
-    base   = centre + lowpass(guide - centre)
-    cand_k = frame_k + lowpass(guide - frame_k)      every other frame k
+    base   = centre + rlow(guide - centre)
+    cand_k = frame_k + rlow(guide - frame_k)          every other frame k
     fill   = sum_j softmax(select)_j * [cand_k..., spatial, guide]_j
-    x0     = base + matte * (fill - base) + residual
+    x0     = base + dz(matte) * (fill - base) + residual
 
-``centre`` is the degraded centre frame of the window, ``lowpass`` a fixed
-Gaussian (sigma GUIDE_SIGMA px): the guide (stage 1's whole-frame result,
-upsampled) supplies the low frequencies it corrected (flicker, blotches) while
-each frame keeps its own detail and grain. ``matte`` in (0, 1) is the network's
-per-pixel defect matte, trained against the synthetic defect masks. Under it
-the picture comes from a per-pixel choice (``select``) between the other frames
-of the window (matched to the guide's low frequencies: good where nothing
-moves), ``spatial`` (a normalised convolution of ``base`` drawing only on
-pixels outside the matte, sigma FILL_SIGMA px: good for thin defects and
-motion) and the guide itself (large blotches). ``residual`` (starts at 0)
-refines the rest. The stem sees ``centre - cand_k`` and ``centre - base`` so
-that temporal outliers are visible from the first layer. A fresh network is
-nearly the identity.
+``centre`` is the degraded centre frame of the window and ``rlow`` a robust
+Gaussian low-pass (sigma GUIDE_SIGMA px, outliers such as defects and moving
+edges down-weighted, see :class:`RobustLowpass`): the guide (stage 1's
+whole-frame result, upsampled) supplies the low frequencies it corrected
+(flicker, blotches) while each frame keeps its own detail and grain, and a
+defect does not bleed into its neighbours. ``matte`` in (0, 1) is the
+network's per-pixel defect matte, trained against the synthetic defect masks;
+``dz`` maps matte values below MATTE_DEADZONE to 0 and above 1 - MATTE_DEADZONE
+to 1, so uncertain clean pixels keep ``base`` exactly. Under the matte the
+picture comes from a per-pixel choice (``select``) between the other frames of
+the window (good where nothing moves), ``spatial`` (a normalised convolution
+of ``base`` drawing only on pixels outside the matte, sigma FILL_SIGMA px: thin
+defects and motion) and the guide itself (large blotches). ``residual``
+(starts at 0) refines the rest.
+
+The detector and the stem's difference channels do not use the guide (stage
+1's guide is the degraded frame itself, and a stage-2 guide still carries what
+stage 1 missed): they see guide-free temporal evidence, every frame's gain and
+offset matched to the centre over the whole patch (robustly, so flicker is
+matched and a defect of any size still stands out; ``aligned_k``):
+``centre - aligned_k`` and ``centre - median_k(aligned_k)``; the shallow
+full-resolution detector also sees ``centre`` and the temporal median. A fresh
+network is nearly the identity.
 """
 
 from __future__ import annotations
@@ -42,6 +52,8 @@ from .layers import (
     Downsample,
     GaussianBlur,
     ResBlock,
+    RobustGlobalMatch,
+    RobustLowpass,
     Upsample,
     fourier_features,
 )
@@ -50,6 +62,14 @@ from .layers import (
 GUIDE_SIGMA = 3.0
 #: Width (pixels) of the normalised-convolution spatial fill under the defect matte.
 FILL_SIGMA = 2.0
+#: Residual scale (image units) above which a pixel stops counting in a low-pass match.
+MATCH_TAU = 0.05
+#: Reweighting rounds of the robust low-pass.
+MATCH_ITERS = 2
+#: Reweighting rounds of the global (per-frame gain and offset) match for detection.
+ALIGN_ITERS = 4
+#: Matte values below this keep the centre (base) exactly; above 1 - this, full fill.
+MATTE_DEADZONE = 0.3
 #: Initial matte logit: sigmoid(-3) ~ 0.05, so a fresh network is nearly the identity.
 MATTE_BIAS = -3.0
 #: Width of the shallow full-resolution detector path.
@@ -135,7 +155,7 @@ class Denoiser(nn.Module):
             nn.GELU(),
             nn.Linear(cfg.cond_dim, cfg.cond_dim),
         )
-        # x_t, guide, fused window, centre - cand_k (F - 1 frames), centre - base
+        # x_t, guide, fused window, centre - aligned_k (F - 1 frames), centre - median
         self.stem = nn.Conv2d(3 + 3 + cfg.fusion_ch + 3 * cfg.frames, ch[0], 3, padding=1)
         levels = range(len(ch))
         self.enc = nn.ModuleList(
@@ -160,14 +180,15 @@ class Denoiser(nn.Module):
         self.head.bias = nn.Parameter(bias)
         # shallow full-resolution path for the matte and the selection: defects are
         # local temporal/spatial outliers, which the deep path alone learns slowly
-        det_in = 3 * cfg.frames + 6  # diffs, centre, guide
+        det_in = 3 * cfg.frames + 6  # diffs, centre, temporal median
         det_out = nn.Conv2d(DETECTOR_CH, 1 + self.n_candidates, 1)
         nn.init.normal_(det_out.weight, std=1e-3)
         nn.init.zeros_(det_out.bias)  # type: ignore[arg-type]
         self.detector = nn.Sequential(
             nn.Conv2d(det_in, DETECTOR_CH, 3, padding=1), nn.GELU(),
             nn.Conv2d(DETECTOR_CH, DETECTOR_CH, 3, padding=1), nn.GELU(), det_out)
-        self.lowpass_window = GaussianBlur(GUIDE_SIGMA, channels=3 * cfg.frames)
+        self.match = RobustLowpass(GUIDE_SIGMA, cfg.frames, MATCH_TAU, MATCH_ITERS)
+        self.align = RobustGlobalMatch(cfg.frames, MATCH_TAU, ALIGN_ITERS)
         self.fill_rgb = GaussianBlur(FILL_SIGMA, channels=3)
         self.fill_w = GaussianBlur(FILL_SIGMA, channels=1)
 
@@ -188,18 +209,24 @@ class Denoiser(nn.Module):
         f, r = self.cfg.frames, self.cfg.frames // 2
         frames = window.float()
         g = guide.float()
-        # every frame matched to the guide's low frequencies (flicker, blotches)
-        matched = frames + self.lowpass_window(g.repeat(1, f, 1, 1) - frames)
-        base = matched[:, 3 * r : 3 * r + 3]
         centre = frames[:, 3 * r : 3 * r + 3]
+        # guide-free temporal evidence: every frame's gain and offset matched to the centre
+        aligned = self.align(centre, frames)
+        stack = aligned.reshape(aligned.shape[0], f, 3, *aligned.shape[2:])
+        median = torch.topk(stack, f // 2 + 1, dim=1).values[:, -1]
+        aligned_others = torch.cat([aligned[:, : 3 * r], aligned[:, 3 * r + 3 :]], dim=1)
+        diffs = torch.cat([centre.repeat(1, f - 1, 1, 1) - aligned_others, centre - median], dim=1)
+        # every frame matched to the guide's low frequencies (flicker, blotches)
+        matched = frames + self.match(g.repeat(1, f, 1, 1) - frames)
+        base = matched[:, 3 * r : 3 * r + 3]
         others = torch.cat([matched[:, : 3 * r], matched[:, 3 * r + 3 :]], dim=1)
-        diffs = torch.cat([centre.repeat(1, f - 1, 1, 1) - others, centre - base], dim=1)
         out = self._head(x_t, guide, window, diffs.to(x_t.dtype), tokens, box, t_emb)
-        det = self.detector(torch.cat([diffs, centre, g], dim=1).to(x_t.dtype)).float()
+        det = self.detector(torch.cat([diffs, centre, median], dim=1).to(x_t.dtype)).float()
         out = torch.cat([out[:, :3], out[:, 3:] + det], dim=1)
         # the matte learns from its own loss only (the restoration loss would push it
         # toward 0 while the fill is still poor)
         m = torch.sigmoid(out[:, 3:4]).detach()
+        m = ((m - MATTE_DEADZONE) / (1.0 - 2.0 * MATTE_DEADZONE)).clamp(0.0, 1.0)
         keep = 1.0 - m
         spatial = self.fill_rgb(base * keep) / (self.fill_w(keep) + 1e-3)
         cands = torch.cat([others, spatial, g], dim=1)

@@ -124,3 +124,65 @@ class GaussianBlur(nn.Module):
         y = F.pad(x, (r, r, r, r), mode="replicate")
         y = F.conv2d(y, self.row.to(x.dtype), groups=self.channels)
         return F.conv2d(y, self.col.to(x.dtype), groups=self.channels)
+
+
+class RobustLowpass(nn.Module):
+    """Outlier-resistant Gaussian low-pass of per-frame differences.
+
+    Input ``d`` [B, 3F, H, W]: F stacked RGB difference images (e.g. reference -
+    frame k). Output: their low frequencies, where pixels that stand out from the
+    local low-pass (defects, moving edges, detail the reference lacks) are
+    down-weighted by ``1 / (1 + (e / tau)^2)`` (``e`` = mean |RGB residual|) over
+    ``iters`` reweighting rounds. A defect therefore no longer spreads its low
+    frequencies into its clean neighbours. Where nearly every weight is 0 the
+    result falls back to the plain low-pass. ``tau`` in image units.
+    """
+
+    def __init__(self, sigma: float, frames: int, tau: float, iters: int) -> None:
+        super().__init__()
+        self.blur = GaussianBlur(sigma, channels=3 * frames)
+        self.frames, self.tau, self.iters = frames, tau, iters
+
+    def forward(self, d: Tensor) -> Tensor:
+        b, _, h, w = d.shape
+        low = self.blur(d)
+        for _ in range(self.iters):
+            e = (d - low).abs().reshape(b, self.frames, 3, h, w).mean(dim=2, keepdim=True)
+            wgt = (1.0 / (1.0 + (e / self.tau) ** 2)).expand(b, self.frames, 3, h, w)
+            wgt = wgt.reshape(b, 3 * self.frames, h, w)
+            low = (self.blur(wgt * d) + 0.02 * low) / (self.blur(wgt) + 0.02)
+        return low
+
+
+class RobustGlobalMatch(nn.Module):
+    """Per-frame, per-channel gain and offset that best match frames to a reference.
+
+    ``ref`` [B, 3, H, W], ``frames`` [B, 3F, H, W] -> ``frames * (1 + a) + b`` with
+    (a, b) fitted to ``ref - frames`` by weighted least squares over the whole
+    patch, pixels that disagree with the current fit (defects, motion) down-weighted
+    by ``1 / (1 + (e / tau)^2)`` over ``iters`` rounds. Flicker is global, a
+    defect is not: after the match a blotch still stands out, however large it is.
+    """
+
+    def __init__(self, frames: int, tau: float, iters: int) -> None:
+        super().__init__()
+        self.frames, self.tau, self.iters = frames, tau, iters
+
+    def forward(self, ref: Tensor, frames: Tensor) -> Tensor:
+        b, _, h, w = frames.shape
+        x = frames.reshape(b, self.frames, 3, h, w)
+        d = ref[:, None] - x
+        wgt = torch.ones_like(d[:, :, :1])
+        dims = (3, 4)
+        for i in range(self.iters + 1):
+            sw = wgt.sum(dim=dims, keepdim=True) + 1e-6
+            mx = (wgt * x).sum(dim=dims, keepdim=True) / sw
+            md = (wgt * d).sum(dim=dims, keepdim=True) / sw
+            cov = (wgt * (x - mx) * (d - md)).sum(dim=dims, keepdim=True) / sw
+            var = (wgt * (x - mx) ** 2).sum(dim=dims, keepdim=True) / sw
+            gain = cov / (var + 1e-3)
+            off = md - gain * mx
+            if i < self.iters:
+                e = (d - gain * x - off).abs().mean(dim=2, keepdim=True)
+                wgt = 1.0 / (1.0 + (e / self.tau) ** 2)
+        return (x * (1.0 + gain) + off).reshape(b, 3 * self.frames, h, w)
