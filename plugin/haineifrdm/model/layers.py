@@ -2,7 +2,10 @@
 
 Nothing here normalises over spatial extent: every statistic is per pixel
 (across channels), so a patch produces the same features as the same pixels
-inside a larger patch (up to the receptive field's border).
+inside a larger patch (up to the receptive field's border). The one exception
+is :class:`RobustGlobalMatch`, a per-patch gain/offset fit that feeds only the
+defect detector's evidence, never the output pixels directly (neighbouring
+patches fit nearly the same flicker; the sampler blends their overlaps).
 """
 
 from __future__ import annotations
