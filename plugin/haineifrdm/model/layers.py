@@ -165,6 +165,9 @@ class RobustGlobalMatch(nn.Module):
     patch, pixels that disagree with the current fit (defects, motion) down-weighted
     by ``1 / (1 + (e / tau)^2)`` over ``iters`` rounds. Flicker is global, a
     defect is not: after the match a blotch still stands out, however large it is.
+    Evidence for detection only, not a flicker estimate: where the content moves
+    between frames the fitted gain shrinks toward a plain mean match (measured:
+    10-80 % off under 10-60 px/frame pans).
     """
 
     def __init__(self, frames: int, tau: float, iters: int) -> None:
