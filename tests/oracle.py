@@ -1,8 +1,10 @@
 """A slow, obviously-correct NumPy/PyTorch version of the two-stage patch sampler.
 
 Written independently of the C++ engine (own patch planner, own blending, one
-patch per network call); only the noise field is shared, since the algorithm
-under test is the sampler, not the random-number generator.
+patch per network call); only the noise field and, for motion-compensated
+models, the per-patch shifts are shared, since the algorithm under test is the
+sampler, not the random-number generator or the motion search (which
+tests/test_registration.py checks against known motion).
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ def fit_long_side(h: int, w: int, side: int) -> tuple[int, int]:
 
 def chain(model: HaineiFRDM, window: np.ndarray, guide: np.ndarray, tokens: torch.Tensor,
           stage: int, patch: int, overlap: int, sched: Schedule, ts: list[int], seed: int,
-          frame: int) -> np.ndarray:
+          frame: int, max_shift: int) -> np.ndarray:
     f, h, w, _ = window.shape
+    register = model.config.register_frames
     ys, xs = axis_origins(h, patch, overlap), axis_origins(w, patch, overlap)
     r = ramp(patch, overlap)
     wgt = np.outer(r, r)
@@ -80,7 +83,12 @@ def chain(model: HaineiFRDM, window: np.ndarray, guide: np.ndarray, tokens: torc
                 ry = reflect(np.arange(y, y + patch), h)
                 rx = reflect(np.arange(x, x + patch), w)
                 crop = np.ix_(ry, rx)
-                win = np.concatenate([window[k][crop] for k in range(f)], axis=-1)
+                shifts = (_engine.patch_shifts(window, y, x, patch, max_shift) if register
+                          else np.zeros((f, 2), np.int32))
+                win = np.concatenate(
+                    [window[k][np.ix_(reflect(np.arange(y, y + patch) + dy, h),
+                                      reflect(np.arange(x, x + patch) + dx, w))]
+                     for k, (dy, dx) in enumerate(shifts.tolist())], axis=-1)
                 with torch.no_grad():
                     out = model.denoiser(to_nchw(x_t[crop][None]), to_nchw(win[None]),
                                          to_nchw(guide[crop][None]), tokens,
@@ -118,7 +126,9 @@ def oracle_restore(model: HaineiFRDM, window: np.ndarray, patch: int, overlap: i
             low = area(window, lh, lw)
         else:
             low = window
-        out1 = chain(model, low, low[r].copy(), tokens, 1, patch, overlap, sched, ts, seed, frame)
+        low_shift = math.ceil(_engine.MAX_SHIFT_PER_FRAME * max(low.shape[1:3]) / max(h, w))
+        out1 = chain(model, np.ascontiguousarray(low), low[r].copy(), tokens, 1, patch, overlap,
+                     sched, ts, seed, frame, low_shift)
         if shrink:
             guide = F.interpolate(to_nchw(out1[None]), size=(h, w), mode="bicubic",
                                   align_corners=False)[0].permute(1, 2, 0).numpy()
@@ -127,4 +137,4 @@ def oracle_restore(model: HaineiFRDM, window: np.ndarray, patch: int, overlap: i
     else:
         guide = window[r].copy()
     return chain(model, window, np.ascontiguousarray(guide), tokens, 2, patch, overlap, sched, ts,
-                 seed, frame)
+                 seed, frame, _engine.MAX_SHIFT_PER_FRAME)

@@ -109,3 +109,21 @@ def test_pack_is_the_same_for_any_number_of_workers_and_takes_photo_files(tmp_pa
     for a, b in ((one.clean, two.clean), (one.degraded, two.degraded), (one.mask, two.mask)):
         np.testing.assert_array_equal(a, b)
     assert one.meta["clips"] == two.meta["clips"]
+
+
+def test_registered_windows_line_the_neighbours_up(pack: Pack) -> None:
+    """A motion-compensated model trains on windows read the way the sampler reads
+    them: same crops and targets, neighbours moved onto the centre frame."""
+    kw = {"patch": 32, "radius": 2, "length": 24, "seed": 3}
+    for stage1_prob in (0.0, 1.0):
+        plain = RestorationDataset(pack, stage1_prob=stage1_prob, **kw)
+        reg = RestorationDataset(pack, stage1_prob=stage1_prob, register_frames=True, **kw)
+        err_plain, err_reg = 0.0, 0.0
+        for i in range(24):
+            a, b = plain[i], reg[i]
+            torch.testing.assert_close(a["target"], b["target"])
+            torch.testing.assert_close(a["window"][6:9], b["window"][6:9])  # centre as is
+            for k in (0, 1, 3, 4):
+                err_plain += float((a["window"][3 * k : 3 * k + 3] - a["window"][6:9]).abs().mean())
+                err_reg += float((b["window"][3 * k : 3 * k + 3] - b["window"][6:9]).abs().mean())
+        assert err_reg < 0.8 * err_plain, (stage1_prob, err_reg, err_plain)

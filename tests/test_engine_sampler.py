@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
 from haineifrdm import _engine
+from haineifrdm.data.sources import bundled_image
 from haineifrdm.engine import RestoreCancelled, Restorer
 from haineifrdm.model import HaineiFRDM, create_model
 
@@ -40,6 +43,29 @@ def test_engine_matches_oracle(net: HaineiFRDM, h: int, w: int, patch: int, over
     want = oracle_restore(net, win, patch, overlap, steps, seed=7, frame=11, lowres=lowres)
     assert np.abs(want - win[2]).max() > 0.05  # the network really changed the frame
     np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
+
+
+def pan(h: int, w: int, step: tuple[int, int] = (5, -9), n: int = 5) -> np.ndarray:
+    """A camera pan across a photograph: frame k cut at k * step from the first."""
+    img = bundled_image("astronaut")[::2, ::2]
+    y0, x0 = 2 * abs(step[0]) + 4, 2 * abs(step[1]) + 4
+    return np.ascontiguousarray(np.stack(
+        [img[y0 + k * step[0] : y0 + k * step[0] + h, x0 + k * step[1] : x0 + k * step[1] + w]
+         for k in range(-(n // 2), n // 2 + 1)]), dtype=np.float32)
+
+
+def test_motion_compensated_model_matches_oracle(net: HaineiFRDM) -> None:
+    reg = HaineiFRDM(replace(net.config, register_frames=True)).eval()
+    reg.load_state_dict(net.state_dict())
+    win = pan(72, 96)
+    r = Restorer(model=reg, patch=32, overlap=8, steps=2, seed=5, lowres=48, batch=2)
+    got = r.restore(win)
+    want = oracle_restore(reg, win, 32, 8, 2, seed=5, lowres=48)
+    np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
+    assert r.last_timings["register_s"] > 0
+    # and the motion compensation changes what the network sees
+    plain = Restorer(model=net, patch=32, overlap=8, steps=2, seed=5, lowres=48).restore(win)
+    assert np.abs(plain - got).max() > 1e-3
 
 
 def test_single_stage_matches_oracle(net: HaineiFRDM) -> None:
@@ -108,8 +134,9 @@ def _sampler(backend: object, net: HaineiFRDM, batch: int = 2) -> _engine.Sample
     d = net.dims
     return _engine.Sampler(backend, radius=d.radius, thumb=d.thumb, n_tokens=d.n_tokens,
                            token_dim=d.token_dim, t_emb_dim=d.t_emb_dim, size_multiple=8,
-                           patch=32, overlap=8, lowres=0, two_stage=True, timesteps=[4, 1],
-                           etas=[0.02, 0.1, 0.5, 0.98], kappa=0.08, seed=0, batch=batch)
+                           patch=32, overlap=8, lowres=0, two_stage=True, register_frames=False,
+                           timesteps=[4, 1], etas=[0.02, 0.1, 0.5, 0.98], kappa=0.08, seed=0,
+                           batch=batch)
 
 
 def test_backend_exception_surfaces_with_message(net: HaineiFRDM) -> None:

@@ -47,6 +47,9 @@ def test_export_writes_validated_graphs_and_manifest(exported: Path) -> None:
     assert m["schedule"]["steps"] == 4 and len(m["schedule"]["etas"]) == 4
     assert [t["name"] for t in m["contract"]["graphs"]["denoiser"]["inputs"]] == \
         ["x_t", "window", "guide", "tokens", "box", "t_emb"]
+    # how the engine must read the window is part of the contract, from the model config
+    assert m["contract"]["register_frames"] is False
+    assert m["model"]["config"]["register_frames"] is False
     assert all(c["ok"] for c in m["validation"])
     assert {c["precision"] for c in m["validation"]} == {"fp32", "fp16"}
     assert m["tensorrt_static_check"] == {"context": "ok", "denoiser": "ok",

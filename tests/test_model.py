@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+from dataclasses import replace
 
 import pytest
 import torch
@@ -16,6 +17,7 @@ from haineifrdm.model.denoiser import GUIDE_SIGMA, MATCH_TAU, MATTE_BIAS, Denois
 from haineifrdm.model.frequency import GlobalLocalFrequencyModule
 from haineifrdm.model.fusion import FrameFusionModule
 from haineifrdm.model.layers import GaussianBlur, RobustGlobalMatch, RobustLowpass
+from haineifrdm.model.weights import load_grown
 
 from .conftest import make_inputs
 
@@ -122,6 +124,31 @@ def test_matte_composition_keeps_clean_pixels_and_fills_defects(tiny_model: Hain
     # matte on, last candidate: the guide itself (large blotches)
     last = tiny_model.denoiser_net.n_candidates - 1
     torch.testing.assert_close(_forced(tiny_model, inp, 60.0, last), guide, atol=1e-5, rtol=0)
+
+
+def test_median_candidate_is_the_temporal_median_of_the_matched_frames() -> None:
+    torch.manual_seed(0)
+    plain = create_model("tiny").eval()
+    model = HaineiFRDM(replace(plain.config, median_candidate=True)).eval()
+    load_grown(model, plain)
+    assert model.denoiser_net.n_candidates == plain.denoiser_net.n_candidates + 1
+    head, old = model.denoiser_net.head, plain.denoiser_net.head
+    torch.testing.assert_close(head.weight[: old.out_channels], old.weight)
+    assert not head.weight[old.out_channels :].any() and not head.bias[old.out_channels :].any()
+    inp = make_inputs(model, batch=1, size=32)
+    window = inp["window"]
+    # frames that differ by a flicker offset only: matched to the centre they agree,
+    # except one frame's blotch, which the median leaves out
+    base_frame = window[:, 6:9]
+    frames = [base_frame + 0.05 * (k - 2) for k in range(5)]
+    frames[2] = frames[2].clone()
+    frames[2][..., 8:16, 8:16] += 0.4
+    inp["window"] = torch.cat(frames, dim=1)
+    got = _forced(model, inp, 60.0, model.denoiser_net.n_candidates - 1)
+    torch.testing.assert_close(got[..., 8:16, 8:16], base_frame[..., 8:16, 8:16], atol=2e-3,
+                               rtol=0)
+    with pytest.raises(ValueError, match="cannot fine-tune"):
+        load_grown(plain, model)  # fewer candidates: not a growth
 
 
 def test_gaussian_blur_keeps_constants_and_mean() -> None:

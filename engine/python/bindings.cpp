@@ -15,6 +15,7 @@
 
 #include "haineifrdm/noise.hpp"
 #include "haineifrdm/patch_grid.hpp"
+#include "haineifrdm/registration.hpp"
 #include "haineifrdm/resample.hpp"
 #include "haineifrdm/sampler.hpp"
 
@@ -169,11 +170,60 @@ PYBIND11_MODULE(_engine, m) {
   bind_resampler("bicubic_resize", &bicubic_resize,
                  "Bicubic resize of [H, W, C] (A = -0.75, align_corners = False).");
 
+  m.attr("MAX_SHIFT_PER_FRAME") = kMaxShiftPerFrame;
+  m.def(
+      "patch_shifts",
+      [](const py::array& window, int32_t y, int32_t x, int32_t size, int32_t max_shift) {
+        FArray w = contiguous(window);
+        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+        const auto frames = static_cast<int32_t>(w.shape(0));
+        std::vector<Shift> shifts;
+        {
+          py::gil_scoped_release release;
+          const WindowPyramid pyr(w.data(), frames, static_cast<int32_t>(w.shape(1)),
+                                  static_cast<int32_t>(w.shape(2)), nullptr);
+          shifts = pyr.patch_shifts(y, x, size, max_shift);
+        }
+        py::array_t<int32_t> out({static_cast<py::ssize_t>(frames), py::ssize_t{2}});
+        auto v = out.mutable_unchecked<2>();
+        for (py::ssize_t f = 0; f < frames; ++f) {
+          v(f, 0) = shifts[static_cast<size_t>(f)].dy;
+          v(f, 1) = shifts[static_cast<size_t>(f)].dx;
+        }
+        return out;
+      },
+      py::arg("window"), py::arg("y"), py::arg("x"), py::arg("size"), py::arg("max_shift"),
+      "Per-frame (dy, dx) int32 [F, 2] lining each frame of `window` [F, H, W, 3] up with its "
+      "centre frame over the size x size patch at (y, x); the sampler's motion compensation.");
+  m.def(
+      "extract_patch",
+      [](const py::array& window, int32_t y, int32_t x, int32_t size, const py::array& shifts) {
+        FArray w = contiguous(window);
+        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+        py::array_t<int32_t, py::array::c_style | py::array::forcecast> s(shifts);
+        const auto frames = static_cast<int32_t>(w.shape(0));
+        if (s.ndim() != 2 || s.shape(0) != frames || s.shape(1) != 2) {
+          throw std::invalid_argument("shifts must be int [F, 2]");
+        }
+        if (size <= 0) throw std::invalid_argument("size must be positive");
+        std::vector<Shift> sh(static_cast<size_t>(frames));
+        for (int32_t f = 0; f < frames; ++f) sh[static_cast<size_t>(f)] = Shift{s.at(f, 0), s.at(f, 1)};
+        py::array_t<float> out({static_cast<py::ssize_t>(3 * frames), static_cast<py::ssize_t>(size),
+                                static_cast<py::ssize_t>(size)});
+        extract_patch_rows(w.data(), frames, static_cast<int32_t>(w.shape(1)),
+                           static_cast<int32_t>(w.shape(2)), y, x, size, sh.data(), 0, size,
+                           out.mutable_data());
+        return out;
+      },
+      py::arg("window"), py::arg("y"), py::arg("x"), py::arg("size"), py::arg("shifts"),
+      "The size x size patch at (y, x) of every frame read through its shift (reflect "
+      "padding), planar float32 [3F, size, size]: the network's window input.");
+
   py::class_<PySampler>(m, "Sampler")
       .def(py::init([](py::object backend, int32_t radius, int32_t thumb, int32_t n_tokens,
                        int32_t token_dim, int32_t t_emb_dim, int32_t size_multiple,
                        int32_t patch, int32_t overlap, int32_t lowres, bool two_stage,
-                       std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
+                       bool register_frames, std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
                        uint64_t seed, int32_t batch, int32_t threads) {
              ModelShape shape{radius, thumb, n_tokens, token_dim, t_emb_dim, size_multiple};
              SamplerConfig cfg;
@@ -181,6 +231,7 @@ PYBIND11_MODULE(_engine, m) {
              cfg.overlap = overlap;
              cfg.lowres = lowres;
              cfg.two_stage = two_stage;
+             cfg.register_frames = register_frames;
              cfg.timesteps = std::move(timesteps);
              cfg.etas = std::move(etas);
              cfg.kappa = kappa;
@@ -193,7 +244,7 @@ PYBIND11_MODULE(_engine, m) {
            py::arg("backend"), py::kw_only(), py::arg("radius"), py::arg("thumb"),
            py::arg("n_tokens"), py::arg("token_dim"), py::arg("t_emb_dim"),
            py::arg("size_multiple"), py::arg("patch"), py::arg("overlap"), py::arg("lowres"),
-           py::arg("two_stage"), py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
+           py::arg("two_stage"), py::arg("register_frames"), py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
            py::arg("seed"), py::arg("batch"), py::arg("threads") = 0)
       .def(
           "restore",
@@ -244,6 +295,7 @@ PYBIND11_MODULE(_engine, m) {
         d["backend_s"] = t.backend_s;
         d["total_s"] = t.total_s;
         d["stage1_s"] = t.stage1_s;
+        d["register_s"] = t.register_s;
         d["denoise_calls"] = t.denoise_calls;
         d["patches"] = t.patches;
         d["bytes_moved"] = t.bytes_moved;

@@ -8,6 +8,7 @@
 
 #include "haineifrdm/noise.hpp"
 #include "haineifrdm/patch_grid.hpp"
+#include "haineifrdm/registration.hpp"
 #include "haineifrdm/resample.hpp"
 #include "haineifrdm/thread_pool.hpp"
 
@@ -120,7 +121,9 @@ void Sampler::restore(const float* window, int32_t height, int32_t width, float*
     std::vector<float> low_guide(low + sz(shape_.radius * low_px * 3),
                                  low + sz((shape_.radius + 1) * low_px * 3));
     std::vector<float> low_out(sz(low_px * 3));
-    run_chain(low, lh, lw, low_guide.data(), 1, tokens, low_out.data(), cb, 0.0, 0.2);
+    const int32_t low_shift = static_cast<int32_t>(
+        std::ceil(static_cast<double>(kMaxShiftPerFrame) * std::max(lh, lw) / std::max(height, width)));
+    run_chain(low, lh, lw, low_guide.data(), 1, low_shift, tokens, low_out.data(), cb, 0.0, 0.2);
     if (shrink) {
       bicubic_resize(low_out.data(), lh, lw, 3, guide.data(), height, width, pool_.get());
     } else {
@@ -131,13 +134,13 @@ void Sampler::restore(const float* window, int32_t height, int32_t width, float*
   }
   timings_.stage1_s = seconds_since(t0);
   if (stage1_out != nullptr) std::copy(guide.begin(), guide.end(), stage1_out);
-  run_chain(window, height, width, guide.data(), 2, tokens, out, cb,
+  run_chain(window, height, width, guide.data(), 2, kMaxShiftPerFrame, tokens, out, cb,
             config_.two_stage ? 0.2 : 0.0, 1.0);
   timings_.total_s = seconds_since(t0);
 }
 
 void Sampler::run_chain(const float* window, int32_t h, int32_t w, const float* guide, int stage,
-                        const std::vector<float>& tokens, float* out, const Callbacks& cb,
+                        int32_t max_shift, const std::vector<float>& tokens, float* out, const Callbacks& cb,
                         double progress_lo, double progress_hi) {
   const int32_t P = config_.patch;
   const int32_t frames = 2 * shape_.radius + 1;
@@ -162,6 +165,21 @@ void Sampler::run_chain(const float* window, int32_t h, int32_t w, const float* 
         wsum[sz(static_cast<int64_t>(r.y + py) * w + r.x + px)] += ramp[sz(py)] * ramp[sz(px)];
       }
     }
+  }
+
+  // motion compensation: one shift per (patch, frame), found once per chain
+  std::vector<Shift> shifts(sz(n_patches * frames));
+  if (config_.register_frames && frames > 1) {
+    const auto tr = Clock::now();
+    const WindowPyramid pyramid(window, frames, h, w, pool_.get());
+    pool_->parallel_for(n_patches, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        const PatchRect& r = grid.patches[sz(i)];
+        const std::vector<Shift> s = pyramid.patch_shifts(r.y, r.x, P, max_shift);
+        std::copy(s.begin(), s.end(), shifts.begin() + static_cast<std::ptrdiff_t>(i * frames));
+      }
+    });
+    timings_.register_s += seconds_since(tr);
   }
 
   const std::vector<int32_t>& ts = config_.timesteps;
@@ -200,6 +218,8 @@ void Sampler::run_chain(const float* window, int32_t h, int32_t w, const float* 
           const int64_t b = task / P;
           const int32_t py = static_cast<int32_t>(task % P);
           const PatchRect& r = grid.patches[sz(first + b)];
+          extract_patch_rows(window, frames, h, w, r.y, r.x, P, shifts.data() + sz((first + b) * frames),
+                             py, py + 1, b_win.data() + sz(b * wc * pp));
           const int64_t sy = reflect_index(static_cast<int64_t>(r.y) + py, h);
           for (int32_t px = 0; px < P; ++px) {
             const int64_t sx = reflect_index(static_cast<int64_t>(r.x) + px, w);
@@ -208,12 +228,6 @@ void Sampler::run_chain(const float* window, int32_t h, int32_t w, const float* 
             for (int32_t c = 0; c < 3; ++c) {
               b_xt[sz((b * 3 + c) * pp + dst)] = x[sz(src + c)];
               b_guide[sz((b * 3 + c) * pp + dst)] = guide[src + c];
-            }
-            for (int32_t f = 0; f < frames; ++f) {
-              const float* fr = window + f * npx * 3;
-              for (int32_t c = 0; c < 3; ++c) {
-                b_win[sz((b * wc + f * 3 + c) * pp + dst)] = fr[src + c];
-              }
             }
           }
         }

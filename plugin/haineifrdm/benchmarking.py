@@ -80,7 +80,8 @@ def time_frame(restorer: Restorer, height: int, width: int, repeats: int = 1
     best = min(runs, key=lambda t: t["total_s"])
     total = best["total_s"]
     return {"total_s": total, "stage1_s": best["stage1_s"], "stage2_s": total - best["stage1_s"],
-            "backend_s": best["backend_s"], "fps": 1.0 / total if total > 0 else float("inf"),
+            "backend_s": best["backend_s"], "register_s": best.get("register_s", 0.0),
+            "fps": 1.0 / total if total > 0 else float("inf"),
             "denoise_calls": best["denoise_calls"], "patches": best["patches"],
             "overhead_pct": 100.0 * (total - best["backend_s"]) / total if total > 0 else 0.0,
             "bytes_moved": best["bytes_moved"]}

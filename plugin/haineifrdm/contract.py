@@ -15,7 +15,11 @@ Graph ``context``  (run once per frame window)
 
 Graph ``denoiser``  (run per patch and per step)
     x_t     [B, 3, P, P]                  current chain state of the patch
-    window  [B, 3*(2r+1), P, P]           degraded frames of the patch, oldest first
+    window  [B, 3*(2r+1), P, P]           degraded frames of the patch, oldest first;
+                                          with ``register_frames`` each frame is read
+                                          through its per-patch motion-compensating
+                                          whole-pixel shift (engine registration.hpp,
+                                          ``_engine.patch_shifts``), else in place
     guide   [B, 3, P, P]                  global-residual base (stage 1: degraded
                                           centre frame; stage 2: upsampled stage-1
                                           restoration)
@@ -84,6 +88,7 @@ class ModelDims:
     token_dim: int = 64
     thumb: int = THUMB_SIZE
     t_emb_dim: int = T_EMB_DIM
+    register_frames: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -115,7 +120,8 @@ def denoiser_graph(d: ModelDims) -> GraphSpec:
         inputs=(
             TensorSpec("x_t", ("B", 3, "P", "P"), value_range=None, doc="chain state"),
             TensorSpec("window", ("B", d.window_channels, "P", "P"), value_range=img,
-                       doc="degraded frames of the patch, oldest first"),
+                       doc="degraded frames of the patch, oldest first"
+                           + (", motion-compensated per patch" if d.register_frames else "")),
             TensorSpec("guide", ("B", 3, "P", "P"), value_range=img, doc="global-residual base"),
             TensorSpec("tokens", ("B", d.n_tokens, d.token_dim), doc="from context"),
             TensorSpec("box", ("B", 4), value_range=(0.0, 1.0),
@@ -136,6 +142,7 @@ def contract_spec(d: ModelDims) -> dict[str, Any]:
         "n_tokens": d.n_tokens,
         "token_dim": d.token_dim,
         "t_emb_dim": d.t_emb_dim,
+        "register_frames": d.register_frames,
         "color": "linear-light RGB float, nominal [0,1], out-of-range values allowed",
         "graphs": {g.name: {"inputs": [asdict(t) for t in g.inputs],
                             "outputs": [asdict(t) for t in g.outputs]}

@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from .data.dataset import RestorationDataset
 from .data.pack import Pack
 from .diffusion import Schedule, embed_timestep, q_sample, restoration_loss, sample_timesteps
 from .model import HaineiFRDM, create_model, load_model, save_model
+from .model.weights import load_grown
 
 
 @dataclass
@@ -44,6 +45,8 @@ class TrainConfig:
     pack: str = "runs/pack-train"
     patch: int = 128
     radius: int = 2
+    register_frames: bool = False
+    median_candidate: bool = False
     stage1_prob: float = 0.25
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -151,13 +154,18 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
     torch.manual_seed(cfg.seed)
     schedule = Schedule.from_config()
     pack = Pack.open(cfg.pack)
-    model = create_model(cfg.preset, radius=cfg.radius).to(dev).train()
+    model = create_model(cfg.preset, radius=cfg.radius, register_frames=cfg.register_frames,
+                         median_candidate=cfg.median_candidate).to(dev).train()
     if init is not None and not resume:
         start = load_model(init, dev)
-        if start.config != model.config:
+        # fine-tuning may switch the window to motion-compensated and add the median
+        # fill candidate; nothing else may differ
+        if replace(start.config, register_frames=cfg.register_frames,
+                   median_candidate=cfg.median_candidate) != model.config \
+                or (start.config.median_candidate and not cfg.median_candidate):
             raise ValueError(f"{init} is a {start.config.preset} model with another config; "
                              f"the training config asks for {cfg.preset}")
-        model.load_state_dict(start.state_dict())
+        load_grown(model, start)
     ema = copy.deepcopy(model).eval().requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step = 0
@@ -171,6 +179,7 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
         opt.load_state_dict(state["optimizer"])
         step = int(state["step"])
     data = RestorationDataset(pack, cfg.patch, cfg.radius, cfg.stage1_prob,
+                              register_frames=cfg.register_frames,
                               length=cfg.steps * cfg.batch, seed=cfg.seed)
     # resume continues with exactly the samples it would have seen
     indices = list(range(step * cfg.batch, cfg.steps * cfg.batch))

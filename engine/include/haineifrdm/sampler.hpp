@@ -36,6 +36,7 @@ struct SamplerConfig {
   int32_t overlap = 32;
   int32_t lowres = 0;  // stage-1 long side; 0 = patch
   bool two_stage = true;
+  bool register_frames = false;  // motion-compensate each patch's window (registration.hpp)
   std::vector<int32_t> timesteps;  // decreasing trained steps to visit, e.g. {4, 3, 2, 1}
   std::vector<double> etas;        // eta_1 .. eta_T
   double kappa = 0.08;
@@ -59,6 +60,7 @@ struct Timings {
   double backend_s = 0;   // time inside Backend calls
   double total_s = 0;
   double stage1_s = 0;    // thumbnail + context + stage 1 + upscale
+  double register_s = 0;  // motion compensation (both stages)
   int64_t denoise_calls = 0;
   int64_t patches = 0;
   double bytes_moved = 0;  // extraction + accumulation traffic, for GB/s
@@ -89,7 +91,7 @@ class Sampler {
  private:
   struct Work;
   void run_chain(const float* window, int32_t h, int32_t w, const float* guide, int stage,
-                 const std::vector<float>& tokens, float* out, const Callbacks& cb,
+                 int32_t max_shift, const std::vector<float>& tokens, float* out, const Callbacks& cb,
                  double progress_lo, double progress_hi);
 
   std::shared_ptr<Backend> backend_;

@@ -13,11 +13,17 @@ Each sample is one training example for one of the two stages:
   patch size and the frame), reflect-padded to at least P x P and a random P x P crop
   taken; ``guide`` is the degraded centre frame there.
 
+With ``register_frames`` every window is read the way the sampler reads it for
+such a model: each frame through the engine's per-patch motion-compensating
+shift (``_engine.patch_shifts`` / ``_engine.extract_patch``, the same C++ code).
+
 Both carry ``thumb`` (the whole degraded window at THUMB x THUMB) and ``mask``.
 Tensors are float32 CHW; frames are stacked on channels, oldest first.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
@@ -25,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from .. import _engine
 from ..contract import THUMB_SIZE
 from .pack import Pack
 
@@ -55,11 +62,26 @@ def pad_to(x: Tensor, size: int) -> Tensor:
     return x
 
 
+def registered_window(frames: Tensor, y: int, x: int, p: int, max_shift: int) -> Tensor:
+    """[F, 3, H, W] -> [3F, p, p]: the p x p patch at (y, x) of every frame read
+    through its motion-compensating shift onto the centre frame (reflect padding past
+    the edges), exactly as the engine's sampler extracts it."""
+    hwc = np.ascontiguousarray(frames.permute(0, 2, 3, 1).numpy(), dtype=np.float32)
+    shifts = _engine.patch_shifts(hwc, y, x, p, max_shift)
+    return torch.from_numpy(_engine.extract_patch(hwc, y, x, p, shifts))
+
+
+def scaled_max_shift(side: int, full_side: int) -> int:
+    """The engine's search range for frames downscaled from ``full_side`` to ``side``
+    pixels on their long side (as the sampler's stage 1 scales it)."""
+    return math.ceil(_engine.MAX_SHIFT_PER_FRAME * side / full_side)
+
+
 class RestorationDataset(Dataset[dict[str, Tensor]]):
     """Random samples from a :class:`Pack`; ``length`` samples per epoch, seeded per index."""
 
     def __init__(self, pack: Pack, patch: int = 128, radius: int = 2, stage1_prob: float = 0.25,
-                 length: int = 100_000, seed: int = 0) -> None:
+                 length: int = 100_000, seed: int = 0, register_frames: bool = False) -> None:
         t = pack.clean.shape[1]
         if 2 * radius + 1 > t:
             raise ValueError(f"pack clips have {t} frames; radius {radius} needs {2 * radius + 1}")
@@ -68,6 +90,7 @@ class RestorationDataset(Dataset[dict[str, Tensor]]):
             raise ValueError(f"patch {patch} is larger than the pack's frames ({h}x{w})")
         self.pack, self.patch, self.radius = pack, patch, radius
         self.stage1_prob, self.length, self.seed = stage1_prob, length, seed
+        self.register_frames = register_frames
 
     def __len__(self) -> int:
         return self.length
@@ -102,11 +125,15 @@ class RestorationDataset(Dataset[dict[str, Tensor]]):
         side = int(rng.integers(p, max(p, h, w) + 1))
         lh, lw = fit_long_side(h, w, side)
         size = max(p, lh, lw)
-        window = pad_to(area_resize(deg, (lh, lw)), size).reshape(f * 3, size, size)
+        low = area_resize(deg, (lh, lw))
         target = pad_to(area_resize(clean[None], (lh, lw)), size)[0]
         m = pad_to(area_resize(mask[None], (lh, lw)), size)[0]
         y, x = int(rng.integers(0, size - p + 1)), int(rng.integers(0, size - p + 1))
-        window, target, m = (a[:, y : y + p, x : x + p] for a in (window, target, m))
+        target, m = (a[:, y : y + p, x : x + p] for a in (target, m))
+        if self.register_frames:
+            window = registered_window(low, y, x, p, scaled_max_shift(max(lh, lw), max(h, w)))
+        else:
+            window = pad_to(low, size).reshape(f * 3, size, size)[:, y : y + p, x : x + p]
         box = torch.tensor([x / lw, y / lh, (x + p) / lw, (y + p) / lh])
         guide = window[3 * r : 3 * r + 3].clone()
         return {"window": window, "guide": guide, "target": target, "mask": m, "box": box,
@@ -117,7 +144,10 @@ class RestorationDataset(Dataset[dict[str, Tensor]]):
         f, _, h, w = deg.shape
         p, r = self.patch, self.radius
         y, x = int(rng.integers(0, h - p + 1)), int(rng.integers(0, w - p + 1))
-        window = deg[:, :, y : y + p, x : x + p].reshape(f * 3, p, p)
+        if self.register_frames:
+            window = registered_window(deg, y, x, p, _engine.MAX_SHIFT_PER_FRAME)
+        else:
+            window = deg[:, :, y : y + p, x : x + p].reshape(f * 3, p, p)
         target = clean[:, y : y + p, x : x + p]
         m = mask[:, y : y + p, x : x + p]
         centre = window[3 * r : 3 * r + 3]

@@ -109,7 +109,8 @@ class Restorer:
         self._sampler = _engine.Sampler(
             self.backend, radius=dims.radius, thumb=dims.thumb, n_tokens=dims.n_tokens,
             token_dim=dims.token_dim, t_emb_dim=dims.t_emb_dim, size_multiple=m, patch=patch,
-            overlap=overlap, lowres=lowres or 0, two_stage=two_stage, timesteps=self.timesteps,
+            overlap=overlap, lowres=lowres or 0, two_stage=two_stage,
+            register_frames=dims.register_frames, timesteps=self.timesteps,
             etas=list(schedule.etas), kappa=schedule.kappa, seed=seed, batch=self.batch,
             threads=threads)
         self.last_timings: dict[str, float] = {}

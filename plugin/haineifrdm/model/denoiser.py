@@ -8,7 +8,7 @@ around the centre frame, defects replaced under a learned matte)::
 
     base   = centre + rlow(guide - centre)
     cand_k = frame_k + rlow(guide - frame_k)          every other frame k
-    fill   = sum_j softmax(select)_j * [cand_k..., spatial, guide]_j
+    fill   = sum_j softmax(select)_j * [cand_k..., spatial, guide(, median)]_j
     x0     = base + dz(matte) * (fill - base) + residual
 
 ``centre`` is the degraded centre frame of the window and ``rlow`` a robust
@@ -23,7 +23,10 @@ between), so uncertain clean pixels keep ``base`` exactly. Under the matte the
 picture comes from a per-pixel choice (``select``) between the other frames of
 the window (good where nothing moves), ``spatial`` (a normalised convolution
 of ``base`` drawing only on pixels outside the matte, sigma FILL_SIGMA px: thin
-defects and motion) and the guide itself (large blotches). ``residual``
+defects and motion), the guide itself (large blotches) and, in models with
+``median_candidate``, the temporal median of the frames matched to the centre
+(below; on motion-compensated windows the best candidate for specks and
+blotches that last one or two frames). ``residual``
 (starts at 0) refines the rest.
 
 The detector and the stem's difference channels do not use the guide (stage
@@ -90,6 +93,7 @@ class DenoiserConfig:
     t_emb_dim: int
     cond_dim: int
     heads: int
+    median_candidate: bool = False  # the temporal median is a fill candidate too
 
 
 class TokenCrossAttention(nn.Module):
@@ -174,7 +178,8 @@ class Denoiser(nn.Module):
         self.dec = nn.ModuleList(
             [Level(2 * ch[i], ch[i], cfg.blocks, cfg.cond_dim, False) for i in up_levels])
         self.head_norm = ChannelLayerNorm(ch[0])
-        self.n_candidates = cfg.frames + 1  # other frames, spatial fill, guide
+        # other frames, spatial fill, guide (, temporal median)
+        self.n_candidates = cfg.frames + 1 + int(cfg.median_candidate)
         # residual RGB, matte logit, one selection logit per fill candidate
         self.head = nn.Conv2d(ch[0], 4 + self.n_candidates, 3, padding=1)
         nn.init.normal_(self.head.weight, std=1e-3)
@@ -232,7 +237,8 @@ class Denoiser(nn.Module):
         m = ((m - MATTE_LO) / (MATTE_HI - MATTE_LO)).clamp(0.0, 1.0)
         keep = 1.0 - m
         spatial = self.fill_rgb(base * keep) / (self.fill_w(keep) + 1e-3)
-        cands = torch.cat([others, spatial, g], dim=1)
+        extra = [median] if self.cfg.median_candidate else []
+        cands = torch.cat([others, spatial, g, *extra], dim=1)
         b, _, h, w = cands.shape
         sel = torch.softmax(out[:, 4:], dim=1)
         fill = (cands.reshape(b, self.n_candidates, 3, h, w) * sel[:, :, None]).sum(dim=1)

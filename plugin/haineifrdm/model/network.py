@@ -35,6 +35,10 @@ class ModelConfig:
     heads: int = 2
     thumb: int = THUMB_SIZE
     t_emb_dim: int = T_EMB_DIM
+    #: the window input is motion-compensated per patch (see contract.py)
+    register_frames: bool = False
+    #: the temporal median is one of the fill candidates under the matte
+    median_candidate: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,7 +54,8 @@ class ModelConfig:
     @property
     def dims(self) -> ModelDims:
         return ModelDims(radius=self.radius, n_tokens=self.token_grid**2,
-                         token_dim=self.token_dim, thumb=self.thumb, t_emb_dim=self.t_emb_dim)
+                         token_dim=self.token_dim, thumb=self.thumb, t_emb_dim=self.t_emb_dim,
+                         register_frames=self.register_frames)
 
 
 PRESETS: dict[str, ModelConfig] = {
@@ -80,7 +85,8 @@ class HaineiFRDM(nn.Module):
         self.denoiser_net = Denoiser(DenoiserConfig(
             frames=frames, fusion_ch=config.fusion_ch, channels=config.channels,
             blocks=config.blocks, freq_levels=config.freq_levels, token_dim=config.token_dim,
-            t_emb_dim=config.t_emb_dim, cond_dim=config.cond_dim, heads=config.heads))
+            t_emb_dim=config.t_emb_dim, cond_dim=config.cond_dim, heads=config.heads,
+            median_candidate=config.median_candidate))
 
     @property
     def dims(self) -> ModelDims:

@@ -65,3 +65,25 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> HaineiFR
         raise ValueError(f"{path} does not match its config: missing {missing[:5]}, "
                          f"unexpected {unexpected[:5]}")
     return model.to(device).eval()
+
+
+def load_grown(model: HaineiFRDM, start: HaineiFRDM) -> None:
+    """Copy ``start``'s weights into ``model`` for fine-tuning; where ``model`` has more
+    output channels (an added fill candidate: the head's and the detector's last
+    convolutions), the extra ones start at zero (an equal share of the selection).
+    Raises ValueError for any other difference in shape."""
+    src = start.state_dict()
+    with torch.no_grad():
+        for name, dst in model.state_dict().items():
+            if name not in src:
+                raise ValueError(f"cannot fine-tune from these weights: no {name}")
+            old = src[name]
+            if old.shape == dst.shape:
+                dst.copy_(old)
+            elif old.dim() == dst.dim() and old.shape[1:] == dst.shape[1:] \
+                    and old.shape[0] < dst.shape[0]:
+                dst.zero_()
+                dst[: old.shape[0]].copy_(old)
+            else:
+                raise ValueError(f"cannot fine-tune from these weights: {name} is "
+                                 f"{tuple(old.shape)}, this model needs {tuple(dst.shape)}")
