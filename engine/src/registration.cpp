@@ -74,33 +74,6 @@ WindowPyramid::WindowPyramid(const float* window, int32_t frames, int32_t h, int
     });
     levels_.push_back(std::move(lv));
   }
-  for (Level& lv : levels_) {
-    const int64_t stride = lv.w + 1;
-    const int64_t ipx = static_cast<int64_t>(lv.h + 1) * stride;
-    const int64_t lpx = static_cast<int64_t>(lv.h) * lv.w;
-    lv.integral.assign(sz(static_cast<int64_t>(frames) * ipx), 0.0);
-    run(pool, frames, [&](int64_t lo, int64_t hi) {
-      for (int64_t f = lo; f < hi; ++f) {
-        const float* g = lv.grey.data() + sz(f * lpx);
-        double* I = lv.integral.data() + sz(f * ipx);
-        for (int32_t y = 0; y < lv.h; ++y) {
-          double row = 0.0;
-          for (int32_t x = 0; x < lv.w; ++x) {
-            row += g[static_cast<int64_t>(y) * lv.w + x];
-            I[sz((y + 1) * stride + x + 1)] = I[sz(y * stride + x + 1)] + row;
-          }
-        }
-      }
-    });
-  }
-}
-
-double WindowPyramid::Level::mean(int32_t f, int32_t y0, int32_t x0, int32_t y1, int32_t x1) const {
-  const int64_t stride = w + 1;
-  const double* I = integral.data() + sz(f * (h + 1) * stride);
-  const double s = I[sz(y1 * stride + x1)] - I[sz(y0 * stride + x1)] - I[sz(y1 * stride + x0)] +
-                   I[sz(y0 * stride + x0)];
-  return s / (static_cast<double>(y1 - y0) * (x1 - x0));
 }
 
 double WindowPyramid::cost(const Level& lv, int32_t f, int32_t y0, int32_t x0, int32_t y1,
@@ -116,8 +89,19 @@ double WindowPyramid::cost(const Level& lv, int32_t f, int32_t y0, int32_t x0, i
   const float* g = lv.grey.data() + sz(f * lpx);
   // each side's mean over the overlap removed: flicker (a grey-level offset) and the
   // content's changing average do not pull the answer
-  const auto bias = static_cast<float>(lv.mean(frames_ / 2, ya, xa, yb, xb) -
-                                       lv.mean(f, ya + dy, xa + dx, yb + dy, xb + dx));
+  double sum_c = 0.0, sum_g = 0.0;
+  for (int32_t y = ya; y < yb; ++y) {
+    const float* cr = c + sz(static_cast<int64_t>(y) * lv.w);
+    const float* gr = g + sz(static_cast<int64_t>(y + dy) * lv.w + dx);
+    float rc = 0.0f, rg = 0.0f;
+    for (int32_t x = xa; x < xb; ++x) {
+      rc += cr[x];
+      rg += gr[x];
+    }
+    sum_c += rc;
+    sum_g += rg;
+  }
+  const auto bias = static_cast<float>((sum_c - sum_g) / static_cast<double>(n));
   double total = 0.0;
   for (int32_t y = ya; y < yb; ++y) {
     const float* cr = c + sz(static_cast<int64_t>(y) * lv.w);

@@ -59,9 +59,7 @@ class WindowPyramid {
     int32_t factor = 1;
     int32_t h = 0;
     int32_t w = 0;
-    std::vector<float> grey;       // [frames][h * w]
-    std::vector<double> integral;  // [frames][(h + 1) * (w + 1)] summed-area tables
-    double mean(int32_t f, int32_t y0, int32_t x0, int32_t y1, int32_t x1) const;
+    std::vector<float> grey;  // [frames][h * w]
   };
   double cost(const Level& lv, int32_t f, int32_t y0, int32_t x0, int32_t y1, int32_t x1,
               int32_t dy, int32_t dx, bool penalise_uncovered) const;
