@@ -126,7 +126,7 @@ def oracle_restore(model: HaineiFRDM, window: np.ndarray, patch: int, overlap: i
             low = area(window, lh, lw)
         else:
             low = window
-        low_shift = math.ceil(_engine.MAX_SHIFT_PER_FRAME * max(low.shape[1:3]) / max(h, w))
+        low_shift = _engine.scaled_max_shift(max(low.shape[1:3]), max(h, w))
         out1 = chain(model, np.ascontiguousarray(low), low[r].copy(), tokens, 1, patch, overlap,
                      sched, ts, seed, frame, low_shift)
         if shrink:

@@ -171,6 +171,8 @@ PYBIND11_MODULE(_engine, m) {
                  "Bicubic resize of [H, W, C] (A = -0.75, align_corners = False).");
 
   m.attr("MAX_SHIFT_PER_FRAME") = kMaxShiftPerFrame;
+  m.def("scaled_max_shift", &scaled_max_shift, py::arg("side"), py::arg("full_side"),
+        "Motion search range for frames downscaled from long side full_side to side.");
   m.def(
       "patch_shifts",
       [](const py::array& window, int32_t y, int32_t x, int32_t size, int32_t max_shift) {

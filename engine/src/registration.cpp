@@ -28,6 +28,12 @@ void run(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t)
 
 }  // namespace
 
+int32_t scaled_max_shift(int32_t side, int32_t full_side) {
+  if (side <= 0 || full_side <= 0) throw std::invalid_argument("scaled_max_shift: sides must be positive");
+  return static_cast<int32_t>(
+      std::ceil(static_cast<double>(kMaxShiftPerFrame) * side / full_side));
+}
+
 WindowPyramid::WindowPyramid(const float* window, int32_t frames, int32_t h, int32_t w,
                              ThreadPool* pool)
     : frames_(frames) {

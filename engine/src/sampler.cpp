@@ -121,8 +121,7 @@ void Sampler::restore(const float* window, int32_t height, int32_t width, float*
     std::vector<float> low_guide(low + sz(shape_.radius * low_px * 3),
                                  low + sz((shape_.radius + 1) * low_px * 3));
     std::vector<float> low_out(sz(low_px * 3));
-    const int32_t low_shift = static_cast<int32_t>(
-        std::ceil(static_cast<double>(kMaxShiftPerFrame) * std::max(lh, lw) / std::max(height, width)));
+    const int32_t low_shift = scaled_max_shift(std::max(lh, lw), std::max(height, width));
     run_chain(low, lh, lw, low_guide.data(), 1, low_shift, tokens, low_out.data(), cb, 0.0, 0.2);
     if (shrink) {
       bicubic_resize(low_out.data(), lh, lw, 3, guide.data(), height, width, pool_.get());

@@ -37,6 +37,10 @@ constexpr double kUncovered = 0.1;
 constexpr int32_t kMinCoarseSide = 24;
 constexpr int32_t kMinRegion = 128;
 
+// Search range (pixels per frame of distance) for frames downscaled from a long side
+// of `full_side` to `side` pixels (stage 1, and its training samples).
+int32_t scaled_max_shift(int32_t side, int32_t full_side);
+
 struct Shift {
   int32_t dy = 0;
   int32_t dx = 0;

@@ -23,8 +23,6 @@ Tensors are float32 CHW; frames are stacked on channels, oldest first.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -69,12 +67,6 @@ def registered_window(frames: Tensor, y: int, x: int, p: int, max_shift: int) ->
     hwc = np.ascontiguousarray(frames.permute(0, 2, 3, 1).numpy(), dtype=np.float32)
     shifts = _engine.patch_shifts(hwc, y, x, p, max_shift)
     return torch.from_numpy(_engine.extract_patch(hwc, y, x, p, shifts))
-
-
-def scaled_max_shift(side: int, full_side: int) -> int:
-    """The engine's search range for frames downscaled from ``full_side`` to ``side``
-    pixels on their long side (as the sampler's stage 1 scales it)."""
-    return math.ceil(_engine.MAX_SHIFT_PER_FRAME * side / full_side)
 
 
 class RestorationDataset(Dataset[dict[str, Tensor]]):
@@ -131,7 +123,8 @@ class RestorationDataset(Dataset[dict[str, Tensor]]):
         y, x = int(rng.integers(0, size - p + 1)), int(rng.integers(0, size - p + 1))
         target, m = (a[:, y : y + p, x : x + p] for a in (target, m))
         if self.register_frames:
-            window = registered_window(low, y, x, p, scaled_max_shift(max(lh, lw), max(h, w)))
+            reach = _engine.scaled_max_shift(max(lh, lw), max(h, w))
+            window = registered_window(low, y, x, p, reach)
         else:
             window = pad_to(low, size).reshape(f * 3, size, size)[:, y : y + p, x : x + p]
         box = torch.tensor([x / lw, y / lh, (x + p) / lw, (y + p) / lh])
