@@ -73,6 +73,28 @@ def test_onnxruntime_backend_matches_torch(exported: Path) -> None:
     np.testing.assert_allclose(fp16, torch_out, atol=2e-2, rtol=0)
 
 
+def test_keep_clean_model_returns_clean_pixels_bit_for_bit(tmp_path: Path) -> None:
+    torch.manual_seed(1)
+    net = create_model("tiny", keep_clean=True)
+    with torch.no_grad():
+        net.denoiser_net.head.weight.mul_(200.0)  # a residual and a matte that matter,
+        net.denoiser_net.head.bias[3] = -4.0  # the matte on about a third of the frame
+    ckpt = tmp_path / "keep.safetensors"
+    save_model(net, ckpt)
+    out = tmp_path / "keep-export"
+    assert main(["export", "--checkpoint", str(ckpt), "--out", str(out), "--patch", "32",
+                 "--batch", "1-4"]) == 0
+    assert read_manifest(out)["model"]["config"]["keep_clean"] is True
+    win = np.random.default_rng(0).random((5, 45, 70, 3), dtype=np.float32)
+    kw = {"patch": 32, "overlap": 8, "steps": 2, "seed": 2}
+    ort_out = Restorer(model=out, backend="onnxruntime", **kw).restore(win)
+    torch_out = Restorer(model=out, backend="torch", **kw).restore(win)
+    np.testing.assert_allclose(ort_out, torch_out, atol=1e-4, rtol=0)
+    change = np.abs(torch_out - win[2]).max(axis=-1)
+    assert change.max() > 0.05  # the matte fired somewhere...
+    assert (change <= 1e-6).mean() > 0.4  # ...and the rest came back as it went in
+
+
 def _fails(args: list[str], capsys: pytest.CaptureFixture[str], needle: str) -> None:
     assert main(args) == 2
     err = capsys.readouterr().err.strip()

@@ -13,7 +13,13 @@ from torch import nn
 
 from haineifrdm.contract import context_graph, contract_spec, denoiser_graph
 from haineifrdm.model import HaineiFRDM, count_parameters, create_model, load_model, save_model
-from haineifrdm.model.denoiser import GUIDE_SIGMA, MATCH_TAU, MATTE_BIAS, Denoiser
+from haineifrdm.model.denoiser import (
+    GUIDE_SIGMA,
+    MATCH_TAU,
+    MATTE_BIAS,
+    Denoiser,
+    _hysteresis,
+)
 from haineifrdm.model.frequency import GlobalLocalFrequencyModule
 from haineifrdm.model.fusion import FrameFusionModule
 from haineifrdm.model.layers import GaussianBlur, RobustGlobalMatch, RobustLowpass
@@ -124,6 +130,79 @@ def test_matte_composition_keeps_clean_pixels_and_fills_defects(tiny_model: Hain
     # matte on, last candidate: the guide itself (large blotches)
     last = tiny_model.denoiser_net.n_candidates - 1
     torch.testing.assert_close(_forced(tiny_model, inp, 60.0, last), guide, atol=1e-5, rtol=0)
+
+
+def test_keep_clean_changes_only_pixels_beside_the_matte() -> None:
+    torch.manual_seed(0)
+    model = HaineiFRDM(replace(create_model("tiny").config, keep_clean=True)).eval()
+    inp = make_inputs(model, batch=1, size=32)
+    r = model.dims.radius
+    centre = inp["window"][:, 3 * r : 3 * r + 3]
+    net = copy.deepcopy(model.denoiser_net)
+    with torch.no_grad():
+        for conv in (net.head, net.detector[-1]):
+            conv.weight.zero_()
+            conv.bias.zero_()
+        net.head.bias[:3] = 0.1  # a residual that would move every pixel
+        net.head.bias[3] = -60.0  # matte off...
+        net.head.bias[4] = 60.0
+
+    def one_defect(_m: nn.Module, _i: object, out: torch.Tensor) -> torch.Tensor:
+        out = out.clone()
+        out[:, 0, 10:14, 20:24] = 120.0  # ...except on one 4x4 square
+        return out
+
+    net.detector.register_forward_hook(one_defect)
+    with torch.no_grad():
+        tok = model.context(inp["thumb"])
+        got = net(inp["x_t"], inp["window"], inp["guide"], tok, inp["box"], inp["t_emb"])
+    changed = (got != centre).any(dim=1)[0]
+    near = torch.zeros(32, 32, dtype=torch.bool)
+    near[8:16, 18:26] = True  # the square widened by KEEP_CLEAN_RADIUS = 2
+    assert changed[10:14, 20:24].all()
+    assert not changed[~near].any()  # bit for bit the centre frame elsewhere
+
+
+def test_keep_clean_spatial_fill_reaches_the_middle_of_a_large_defect() -> None:
+    torch.manual_seed(0)
+    model = HaineiFRDM(replace(create_model("tiny").config, keep_clean=True)).eval()
+    inp = make_inputs(model, batch=1, size=48)
+    inp["window"] = torch.full_like(inp["window"], 0.6)
+    inp["guide"] = torch.full_like(inp["guide"], 0.6)
+    net = copy.deepcopy(model.denoiser_net)
+    spatial = model.denoiser_net.n_candidates - 2  # the others, spatial, guide
+    with torch.no_grad():
+        for conv in (net.head, net.detector[-1]):
+            conv.weight.zero_()
+            conv.bias.zero_()
+        net.head.bias[3] = -60.0
+        net.head.bias[4 + spatial] = 60.0
+
+    def big_defect(_m: nn.Module, _i: object, out: torch.Tensor) -> torch.Tensor:
+        out = out.clone()
+        out[:, 0, 12:36, 12:36] = 120.0  # a 24 px defect: 12 px from its edge to the middle
+        return out
+
+    net.detector.register_forward_hook(big_defect)
+    with torch.no_grad():
+        tok = model.context(inp["thumb"])
+        got = net(inp["x_t"], inp["window"], inp["guide"], tok, inp["box"], inp["t_emb"])
+    torch.testing.assert_close(got[..., 12:36, 12:36], torch.full_like(got[..., 12:36, 12:36],
+                                                                       0.6), atol=3e-2, rtol=0)
+
+
+def test_hysteresis_keeps_only_regions_holding_a_seed() -> None:
+    allowed = torch.zeros(1, 1, 64, 64, dtype=torch.bool)
+    allowed[..., 4:6, 2:60] = True  # a long faint scratch...
+    allowed[..., 30:40, 30:40] = True  # ...and a faint blob with no strong pixel
+    seeds = torch.zeros_like(allowed)
+    seeds[..., 5, 3] = True  # one strong pixel at the scratch's end
+    seeds[..., 50, 50] = True  # a strong pixel outside any region is no region
+    kept = _hysteresis(seeds, allowed)
+    assert kept.dtype == torch.float32 and kept.shape == allowed.shape
+    assert bool((kept[..., 4:6, 2:60] == 1).all())  # grown 57 px along the scratch
+    assert not kept[..., 30:40, 30:40].any() and not kept[..., 50, 50].any()
+    assert not kept[~allowed].any()
 
 
 def test_median_candidate_is_the_temporal_median_of_the_matched_frames() -> None:

@@ -96,11 +96,13 @@ def test_init_starts_from_given_weights_and_refuses_another_preset(tmp_path: Pat
     tuned = load_model(tmp_path / "b" / "raw.safetensors")
     for a, b in zip(start.state_dict().values(), tuned.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
-    # fine-tuning may switch the window to motion-compensated; the result says so
-    cfg.register_frames = True
+    # fine-tuning may switch the window to motion-compensated and the output to
+    # keep_clean; the result says so
+    cfg.register_frames = cfg.keep_clean = True
     train(cfg, tmp_path / "r", init=tmp_path / "a" / "last.safetensors")
     moved = load_model(tmp_path / "r" / "last.safetensors")
     assert moved.config.register_frames and moved.dims.register_frames
+    assert moved.config.keep_clean
     assert not start.config.register_frames
     small = TrainConfig(preset="small", pack=str(pack_dir), patch=32, batch=2, steps=1)
     with pytest.raises(ValueError, match="another config"):

@@ -47,6 +47,7 @@ class TrainConfig:
     radius: int = 2
     register_frames: bool = False
     median_candidate: bool = False
+    keep_clean: bool = False
     stage1_prob: float = 0.25
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -155,13 +156,15 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
     schedule = Schedule.from_config()
     pack = Pack.open(cfg.pack)
     model = create_model(cfg.preset, radius=cfg.radius, register_frames=cfg.register_frames,
-                         median_candidate=cfg.median_candidate).to(dev).train()
+                         median_candidate=cfg.median_candidate,
+                         keep_clean=cfg.keep_clean).to(dev).train()
     if init is not None and not resume:
         start = load_model(init, dev)
-        # fine-tuning may switch the window to motion-compensated and add the median
-        # fill candidate; nothing else may differ
+        # fine-tuning may switch the window to motion-compensated, add the median
+        # fill candidate and switch keep_clean; nothing else may differ
         if replace(start.config, register_frames=cfg.register_frames,
-                   median_candidate=cfg.median_candidate) != model.config \
+                   median_candidate=cfg.median_candidate,
+                   keep_clean=cfg.keep_clean) != model.config \
                 or (start.config.median_candidate and not cfg.median_candidate):
             raise ValueError(f"{init} is a {start.config.preset} model with another config; "
                              f"the training config asks for {cfg.preset}")

@@ -29,6 +29,17 @@ defects and motion), the guide itself (large blotches) and, in models with
 blotches that last one or two frames). ``residual``
 (starts at 0) refines the rest.
 
+Models with ``keep_clean`` (the shipped default) touch defects only::
+
+    x0 = centre + near(M) * (x0 - centre),   M = dz(matte) * hysteresis
+
+``dz`` ramps over KEEP_CLEAN_RAMP, ``hysteresis`` keeps a matte region only if
+it holds a pixel whose matte probability reaches MATTE_SEED (grown from it
+through the pixels with dz(matte) > 0), and ``near`` is M dilated by
+KEEP_CLEAN_RADIUS px (max-pool): every other pixel is the centre frame bit for
+bit, grain, flicker and all. Where their ``spatial`` candidate has too little
+support (the middle of a large defect) a wide one (WIDE_FILL_SIGMA px) takes over.
+
 The detector and the stem's difference channels do not use the guide (stage
 1's guide is the degraded frame itself, and a stage-2 guide still carries what
 stage 1 missed): they see guide-free temporal evidence, every frame's gain and
@@ -78,6 +89,20 @@ MATTE_LO = 0.3
 MATTE_HI = 0.7
 #: Initial matte logit: sigmoid(-3) ~ 0.05, so a fresh network is nearly the identity.
 MATTE_BIAS = -3.0
+#: Models with ``keep_clean`` change only pixels within this many pixels of the matte,
+KEEP_CLEAN_RADIUS = 2
+#: use this dead zone instead of (MATTE_LO, MATTE_HI)...
+KEEP_CLEAN_RAMP = (0.1, 0.5)
+#: ...and keep a matte region only if it holds a pixel whose matte probability reaches
+#: MATTE_SEED, grown from it over GROW_STEPS steps of 2 px (hysteresis; chosen on the
+#: validation sets, seeds 5000+ and 6000+).
+MATTE_SEED = 0.9
+GROW_STEPS = 32
+#: keep_clean models: where the spatial fill's support (the blurred keep weight) is below
+#: WIDE_FILL_BELOW, a wide normalised convolution (sigma WIDE_FILL_SIGMA px) takes over in
+#: proportion, so the middle of a large defect is filled from its surroundings
+WIDE_FILL_SIGMA = 8.0
+WIDE_FILL_BELOW = 0.2
 #: Width of the shallow full-resolution detector path.
 DETECTOR_CH = 32
 
@@ -94,6 +119,19 @@ class DenoiserConfig:
     cond_dim: int
     heads: int
     median_candidate: bool = False  # the temporal median is a fill candidate too
+    keep_clean: bool = False  # pixels away from the matte are the centre frame, bit for bit
+
+
+def _hysteresis(seeds: Tensor, allowed: Tensor) -> Tensor:
+    """1.0 where ``allowed`` [B, 1, H, W] (bool, H and W even) is connected to a pixel of
+    ``seeds`` within GROW_STEPS steps, else 0.0. The growth runs on a half-resolution
+    grid (a 2x2 block is allowed if any of its pixels is; one step = 2 px), a quarter
+    of the cost of growing at full resolution."""
+    region = F.max_pool2d(allowed.float(), 2)
+    grown = F.max_pool2d((seeds & allowed).float(), 2)
+    for _ in range(GROW_STEPS):
+        grown = F.max_pool2d(grown, 3, stride=1, padding=1) * region
+    return F.interpolate(grown, scale_factor=2.0, mode="nearest") * allowed.float()
 
 
 class TokenCrossAttention(nn.Module):
@@ -199,6 +237,8 @@ class Denoiser(nn.Module):
         self.align = RobustGlobalMatch(cfg.frames, MATCH_TAU, ALIGN_ITERS)
         self.fill_rgb = GaussianBlur(FILL_SIGMA, channels=3)
         self.fill_w = GaussianBlur(FILL_SIGMA, channels=1)
+        self.wide_rgb = GaussianBlur(WIDE_FILL_SIGMA, channels=3)
+        self.wide_w = GaussianBlur(WIDE_FILL_SIGMA, channels=1)
 
     @property
     def size_multiple(self) -> int:
@@ -233,16 +273,30 @@ class Denoiser(nn.Module):
         out = torch.cat([out[:, :3], out[:, 3:] + det], dim=1)
         # the matte learns from its own loss only (the restoration loss would push it
         # toward 0 while the fill is still poor)
-        m = torch.sigmoid(out[:, 3:4]).detach()
-        m = ((m - MATTE_LO) / (MATTE_HI - MATTE_LO)).clamp(0.0, 1.0)
+        p = torch.sigmoid(out[:, 3:4]).detach()
+        lo, hi = KEEP_CLEAN_RAMP if self.cfg.keep_clean else (MATTE_LO, MATTE_HI)
+        m = ((p - lo) / (hi - lo)).clamp(0.0, 1.0)
+        if self.cfg.keep_clean:
+            m = m * _hysteresis(p >= MATTE_SEED, m > 0)
         keep = 1.0 - m
-        spatial = self.fill_rgb(base * keep) / (self.fill_w(keep) + 1e-3)
+        support = self.fill_w(keep)
+        spatial = self.fill_rgb(base * keep) / (support + 1e-3)
+        if self.cfg.keep_clean:
+            # deep inside a large matte the narrow fill has no support: the wide one takes over
+            wide = self.wide_rgb(base * keep) / (self.wide_w(keep) + 1e-3)
+            a = (support / WIDE_FILL_BELOW).clamp(max=1.0)
+            spatial = a * spatial + (1.0 - a) * wide
         extra = [median] if self.cfg.median_candidate else []
         cands = torch.cat([others, spatial, g, *extra], dim=1)
         b, _, h, w = cands.shape
         sel = torch.softmax(out[:, 4:], dim=1)
         fill = (cands.reshape(b, self.n_candidates, 3, h, w) * sel[:, :, None]).sum(dim=1)
-        return base + m * (fill - base) + out[:, :3], out[:, 3:4]
+        x0 = base + m * (fill - base) + out[:, :3]
+        if self.cfg.keep_clean:
+            k = 2 * KEEP_CLEAN_RADIUS + 1
+            near = F.max_pool2d(m, k, stride=1, padding=KEEP_CLEAN_RADIUS)
+            x0 = centre + near * (x0 - centre)
+        return x0, out[:, 3:4]
 
     def _head(self, x_t: Tensor, guide: Tensor, window: Tensor, diffs: Tensor, tokens: Tensor,
               box: Tensor, t_emb: Tensor) -> Tensor:

@@ -39,6 +39,8 @@ class ModelConfig:
     register_frames: bool = False
     #: the temporal median is one of the fill candidates under the matte
     median_candidate: bool = False
+    #: only pixels on or beside the defect matte change; the rest are the centre frame
+    keep_clean: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,7 +88,7 @@ class HaineiFRDM(nn.Module):
             frames=frames, fusion_ch=config.fusion_ch, channels=config.channels,
             blocks=config.blocks, freq_levels=config.freq_levels, token_dim=config.token_dim,
             t_emb_dim=config.t_emb_dim, cond_dim=config.cond_dim, heads=config.heads,
-            median_candidate=config.median_candidate))
+            median_candidate=config.median_candidate, keep_clean=config.keep_clean))
 
     @property
     def dims(self) -> ModelDims:
