@@ -81,6 +81,9 @@ def export_graphs(net: HaineiFRDM, out_dir: Path, patch: int, fp16: bool) -> dic
 
 
 def _copy_half(net: HaineiFRDM) -> HaineiFRDM:
+    """An FP16 copy whose decoder stays FP32 (see ``Denoiser.fp32_decoder``)."""
     import copy
 
-    return copy.deepcopy(net).half()
+    half = copy.deepcopy(net).half()
+    half.denoiser_net.fp32_decoder()
+    return half

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
+from haineifrdm.exporter.onnx_export import _copy_half, _Denoiser, example_inputs
 
 from haineifrdm.data.sources import bundled_image
 from haineifrdm.engine import Restorer
+from haineifrdm.model import load_model
+from haineifrdm.models import default_model_path
 
 
 def _window() -> tuple[np.ndarray, np.ndarray]:
@@ -32,3 +36,19 @@ def test_default_model_removes_a_speck_and_leaves_the_rest_bit_for_bit() -> None
     far = np.ones(changed.shape, bool)
     far[44:62, 64:81] = False
     assert changed[~far].any() and not changed[far].any()
+
+
+def test_default_model_runs_in_fp16_without_overflow() -> None:
+    """The trained decoder's activations pass FP16's range; it stays FP32 both in FP16
+    exports and under autocast, so half precision stays finite and close."""
+    net = load_model(default_model_path())
+    inp = example_inputs(net, 64)
+    args = [inp[k] for k in ("x_t", "window", "guide", "tokens", "box", "t_emb")]
+    with torch.inference_mode():
+        ref = net.denoiser(*args)
+        with torch.autocast("cpu", torch.float16):
+            auto = net.denoiser(*args)
+        half = _Denoiser(_copy_half(net), torch.float16)(*args)
+    for out in (auto, half):
+        assert torch.isfinite(out).all()
+        torch.testing.assert_close(out.float(), ref, atol=2e-2, rtol=0)
