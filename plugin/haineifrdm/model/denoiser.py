@@ -271,21 +271,8 @@ class Denoiser(nn.Module):
         out = self._head(x_t, guide, window, diffs.to(x_t.dtype), tokens, box, t_emb)
         det = self.detector(torch.cat([diffs, centre, median], dim=1).to(x_t.dtype)).float()
         out = torch.cat([out[:, :3], out[:, 3:] + det], dim=1)
-        # the matte learns from its own loss only (the restoration loss would push it
-        # toward 0 while the fill is still poor)
-        p = torch.sigmoid(out[:, 3:4]).detach()
-        lo, hi = KEEP_CLEAN_RAMP if self.cfg.keep_clean else (MATTE_LO, MATTE_HI)
-        m = ((p - lo) / (hi - lo)).clamp(0.0, 1.0)
-        if self.cfg.keep_clean:
-            m = m * _hysteresis(p >= MATTE_SEED, m > 0)
-        keep = 1.0 - m
-        kept, support = base * keep, self.fill_w(keep)
-        spatial = self.fill_rgb(kept) / (support + 1e-3)
-        if self.cfg.keep_clean:
-            # deep inside a large matte the narrow fill has no support: the wide one takes over
-            wide = self.wide_rgb(kept) / (self.wide_w(keep) + 1e-3)
-            a = (support / WIDE_FILL_BELOW).clamp(max=1.0)
-            spatial = a * spatial + (1.0 - a) * wide
+        m = self._matte(out[:, 3:4])
+        spatial = self._spatial_fill(base, m)
         extra = [median] if self.cfg.median_candidate else []
         cands = torch.cat([others, spatial, g, *extra], dim=1)
         b, _, h, w = cands.shape
@@ -297,6 +284,31 @@ class Denoiser(nn.Module):
             near = F.max_pool2d(m, k, stride=1, padding=KEEP_CLEAN_RADIUS)
             x0 = centre + near * (x0 - centre)
         return x0, out[:, 3:4]
+
+    def _matte(self, logit: Tensor) -> Tensor:
+        """Matte logits [B, 1, P, P] -> the matte in [0, 1] that composes the output: the
+        dead zone, and for keep_clean models the hysteresis. Detached: the matte learns
+        from its own loss only (the restoration loss would push it toward 0 while the
+        fill is still poor)."""
+        p = torch.sigmoid(logit).detach()
+        lo, hi = KEEP_CLEAN_RAMP if self.cfg.keep_clean else (MATTE_LO, MATTE_HI)
+        m = ((p - lo) / (hi - lo)).clamp(0.0, 1.0)
+        if self.cfg.keep_clean:
+            m = m * _hysteresis(p >= MATTE_SEED, m > 0)
+        return m
+
+    def _spatial_fill(self, base: Tensor, m: Tensor) -> Tensor:
+        """Normalised convolution of ``base`` [B, 3, P, P] over the pixels outside the
+        matte ``m``; for keep_clean models a wide one takes over where the narrow one
+        has no support (the middle of a large defect)."""
+        keep = 1.0 - m
+        kept, support = base * keep, self.fill_w(keep)
+        spatial = self.fill_rgb(kept) / (support + 1e-3)
+        if not self.cfg.keep_clean:
+            return spatial
+        wide = self.wide_rgb(kept) / (self.wide_w(keep) + 1e-3)
+        a = (support / WIDE_FILL_BELOW).clamp(max=1.0)
+        return a * spatial + (1.0 - a) * wide
 
     def _head(self, x_t: Tensor, guide: Tensor, window: Tensor, diffs: Tensor, tokens: Tensor,
               box: Tensor, t_emb: Tensor) -> Tensor:
