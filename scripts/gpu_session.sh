@@ -6,9 +6,10 @@
 #      (alone on the machine, so its timings are clean);
 #   3. render the training pack on the CPU cores from MATERIAL (see
 #      scripts/make_training_material.py);
-#   4. train `small` (configs/small-gpu.toml) for MINUTES, checkpoints in OUT/train.
+#   4. train `small` (CONFIG, default configs/small-gpu.toml) for MINUTES, checkpoints in
+#      OUT/train; INIT=weights fine-tunes them (e.g. the shipped default's).
 # Everything it measures lands in OUT.
-#   scripts/gpu_session.sh MATERIAL OUT MINUTES [CLIPS]
+#   [CONFIG=...] [INIT=...] [SKIP_BENCH=1] scripts/gpu_session.sh MATERIAL OUT MINUTES [CLIPS]
 set -uo pipefail
 material=$1 out=$2 minutes=$3 clips=${4:-480}
 py=${PYTHON:-python3}
@@ -20,7 +21,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 $py -c "import torch, sys; print('torch', torch.__version__, 'python', sys.version.split()[0])"
 
 stamp "build engine"
-build=/tmp/haineifrdm-build
+build=/tmp/haineifrdm-build; rm -rf $build
 cmake -S . -B $build -DSKBUILD=ON -DCMAKE_BUILD_TYPE=Release \
   -DPython_EXECUTABLE="$(command -v "$py")" -Dpybind11_DIR="$($py -m pybind11 --cmakedir)" \
   > "$out/build.log" 2>&1 && cmake --build $build --target _engine -j "$(nproc)" \
@@ -38,14 +39,14 @@ fi
 
 stamp "pack ($clips clips)"
 cfg=/tmp/haineifrdm-gpu.toml
-sed "s#runs/pack-train#/tmp/haineifrdm-pack#" configs/small-gpu.toml > $cfg
+sed "s#runs/pack-train#/tmp/haineifrdm-pack#" "${CONFIG:-configs/small-gpu.toml}" > $cfg
 $cli train --config $cfg --out "$out/train" --make-pack "$clips" --pack-only \
   --pack-workers "$(nproc)" --damage-templates "$material/film-damage" \
   --photos "$material/photos" > /dev/null || exit 1
 
 mkdir -p "$out/train"
-stamp "train $minutes min"
-$cli train --config $cfg --out "$out/train" --minutes "$minutes" 2> /tmp/haineifrdm-progress.log
+stamp "train $minutes min${INIT:+ from $INIT}"
+$cli train --config $cfg --out "$out/train" --minutes "$minutes" ${INIT:+--init "$INIT"} 2> /tmp/haineifrdm-progress.log
 rc=$?
 rm -f "$out/train/state.pt.tmp"
 tail -c 400 /tmp/haineifrdm-progress.log; echo

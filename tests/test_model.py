@@ -133,34 +133,53 @@ def test_matte_composition_keeps_clean_pixels_and_fills_defects(tiny_model: Hain
 
 
 def test_keep_clean_changes_only_pixels_beside_the_matte() -> None:
-    torch.manual_seed(0)
     model = HaineiFRDM(replace(create_model("tiny").config, keep_clean=True)).eval()
+    changed = _changed_by_a_square(model, 60.0)  # a residual of 0.1 would move every pixel
+    near = torch.zeros(32, 32, dtype=torch.bool)
+    near[8:16, 18:26] = True  # the square widened by KEEP_CLEAN_RADIUS = 2
+    assert changed[10:14, 20:24].all()
+    assert not changed[~near].any()  # bit for bit the centre frame elsewhere
+
+
+def _changed_by_a_square(model: HaineiFRDM, logit: float) -> torch.Tensor:
+    """Pixels (bool [H, W]) a keep_clean model changes when its matte logit is -60
+    everywhere except ``logit`` on one 4x4 square (the detector's output forced)."""
+    torch.manual_seed(0)
     inp = make_inputs(model, batch=1, size=32)
     r = model.dims.radius
-    centre = inp["window"][:, 3 * r : 3 * r + 3]
     net = copy.deepcopy(model.denoiser_net)
     with torch.no_grad():
         for conv in (net.head, net.detector[-1]):
             conv.weight.zero_()
             conv.bias.zero_()
-        net.head.bias[:3] = 0.1  # a residual that would move every pixel
-        net.head.bias[3] = -60.0  # matte off...
+        net.head.bias[:3] = 0.1
+        net.head.bias[3] = -60.0
         net.head.bias[4] = 60.0
 
-    def one_defect(_m: nn.Module, _i: object, out: torch.Tensor) -> torch.Tensor:
+    def square(_m: nn.Module, _i: object, out: torch.Tensor) -> torch.Tensor:
         out = out.clone()
-        out[:, 0, 10:14, 20:24] = 120.0  # ...except on one 4x4 square
+        out[:, 0, 10:14, 20:24] = 60.0 + logit  # on top of the head's -60
         return out
 
-    net.detector.register_forward_hook(one_defect)
+    net.detector.register_forward_hook(square)
     with torch.no_grad():
         tok = model.context(inp["thumb"])
         got = net(inp["x_t"], inp["window"], inp["guide"], tok, inp["box"], inp["t_emb"])
-    changed = (got != centre).any(dim=1)[0]
-    near = torch.zeros(32, 32, dtype=torch.bool)
-    near[8:16, 18:26] = True  # the square widened by KEEP_CLEAN_RADIUS = 2
-    assert changed[10:14, 20:24].all()
-    assert not changed[~near].any()  # bit for bit the centre frame elsewhere
+    return (got != inp["window"][:, 3 * r : 3 * r + 3]).any(dim=1)[0]
+
+
+def test_matte_seed_is_a_calibration_carried_by_the_weights(tmp_path) -> None:
+    base = replace(create_model("tiny").config, keep_clean=True)
+    logit = 2.5  # matte probability 0.924
+    kept = _changed_by_a_square(HaineiFRDM(base).eval(), logit)  # default seed 0.9
+    assert base.matte_seed == 0.9 and kept[10:14, 20:24].all()
+    strict = HaineiFRDM(replace(base, matte_seed=0.95)).eval()
+    assert not _changed_by_a_square(strict, logit).any()  # no seed: the input, bit for bit
+    save_model(strict, tmp_path / "m.safetensors")
+    assert load_model(tmp_path / "m.safetensors").config.matte_seed == 0.95
+    # files written before the field existed keep the seed they were chosen with
+    old = {k: v for k, v in base.to_dict().items() if k != "matte_seed"}
+    assert type(base).from_dict(old).matte_seed == 0.9
 
 
 def test_keep_clean_spatial_fill_reaches_the_middle_of_a_large_defect() -> None:

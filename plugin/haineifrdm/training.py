@@ -153,6 +153,7 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
     out.mkdir(parents=True, exist_ok=True)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     torch.manual_seed(cfg.seed)
+    torch.backends.cudnn.benchmark = dev.type == "cuda"  # fixed patch shapes: autotune once
     schedule = Schedule.from_config()
     pack = Pack.open(cfg.pack)
     model = create_model(cfg.preset, radius=cfg.radius, register_frames=cfg.register_frames,
@@ -187,7 +188,8 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
     # resume continues with exactly the samples it would have seen
     indices = list(range(step * cfg.batch, cfg.steps * cfg.batch))
     loader = DataLoader(torch.utils.data.Subset(data, indices), batch_size=cfg.batch,
-                        num_workers=cfg.workers, shuffle=False, drop_last=True)
+                        num_workers=cfg.workers, shuffle=False, drop_last=True,
+                        pin_memory=dev.type == "cuda")
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + step)
     t_start, losses = time.time(), []
     deadline = t_start + 60 * minutes if minutes else None

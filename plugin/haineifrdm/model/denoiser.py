@@ -34,7 +34,7 @@ Models with ``keep_clean`` (the shipped default) touch defects only::
     x0 = centre + near(M) * (x0 - centre),   M = dz(matte) * hysteresis
 
 ``dz`` ramps over KEEP_CLEAN_RAMP, ``hysteresis`` keeps a matte region only if
-it holds a pixel whose matte probability reaches MATTE_SEED (grown from it
+it holds a pixel whose matte probability reaches ``matte_seed`` (grown from it
 through the pixels with dz(matte) > 0), and ``near`` is M dilated by
 KEEP_CLEAN_RADIUS px (max-pool): every other pixel is the centre frame bit for
 bit, grain, flicker and all. Where their ``spatial`` candidate has too little
@@ -94,9 +94,9 @@ KEEP_CLEAN_RADIUS = 2
 #: use this dead zone instead of (MATTE_LO, MATTE_HI)...
 KEEP_CLEAN_RAMP = (0.1, 0.5)
 #: ...and keep a matte region only if it holds a pixel whose matte probability reaches
-#: MATTE_SEED, grown from it over GROW_STEPS steps of 2 px (hysteresis; chosen on the
-#: validation sets, seeds 5000+ and 6000+).
-MATTE_SEED = 0.9
+#: the model's ``matte_seed`` (ModelConfig: a calibration of its weights), grown from it
+#: over GROW_STEPS steps of 2 px (hysteresis; chosen on the validation sets, seeds 5000+
+#: and 6000+).
 GROW_STEPS = 32
 #: keep_clean models: where the spatial fill's support (the blurred keep weight) is below
 #: WIDE_FILL_BELOW, a wide normalised convolution (sigma WIDE_FILL_SIGMA px) takes over in
@@ -120,6 +120,7 @@ class DenoiserConfig:
     heads: int
     median_candidate: bool = False  # the temporal median is a fill candidate too
     keep_clean: bool = False  # pixels away from the matte are the centre frame, bit for bit
+    matte_seed: float = 0.9  # keep_clean: the confidence a kept matte region must reach
 
 
 def _hysteresis(seeds: Tensor, allowed: Tensor) -> Tensor:
@@ -294,7 +295,7 @@ class Denoiser(nn.Module):
         lo, hi = KEEP_CLEAN_RAMP if self.cfg.keep_clean else (MATTE_LO, MATTE_HI)
         m = ((p - lo) / (hi - lo)).clamp(0.0, 1.0)
         if self.cfg.keep_clean:
-            m = m * _hysteresis(p >= MATTE_SEED, m > 0)
+            m = m * _hysteresis(p >= self.cfg.matte_seed, m > 0)
         return m
 
     def _spatial_fill(self, base: Tensor, m: Tensor) -> Tensor:

@@ -41,6 +41,9 @@ class ModelConfig:
     median_candidate: bool = False
     #: only pixels on or beside the defect matte change; the rest are the centre frame
     keep_clean: bool = False
+    #: keep_clean: a matte region is kept only if it holds a pixel this confident (a
+    #: calibration of the trained weights, chosen on the validation sets)
+    matte_seed: float = 0.9
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,7 +91,8 @@ class HaineiFRDM(nn.Module):
             frames=frames, fusion_ch=config.fusion_ch, channels=config.channels,
             blocks=config.blocks, freq_levels=config.freq_levels, token_dim=config.token_dim,
             t_emb_dim=config.t_emb_dim, cond_dim=config.cond_dim, heads=config.heads,
-            median_candidate=config.median_candidate, keep_clean=config.keep_clean))
+            median_candidate=config.median_candidate, keep_clean=config.keep_clean,
+            matte_seed=config.matte_seed))
 
     @property
     def dims(self) -> ModelDims:
