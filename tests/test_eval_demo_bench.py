@@ -31,6 +31,13 @@ def test_eval_report_has_every_field(tmp_path: Path, tiny: Path) -> None:
     assert {"whole_psnr_gain_db", "inside_psnr_gain_db", "grain_ratio",
             "preview_gap_db"} <= set(report["targets"])
     assert (out / "eval_sheet.png").stat().st_size > 1000
+    assert report["seed"] == 1000  # the held-out set by default
+    # a validation set: other seeds, other clips
+    assert main(["eval", "--model", str(tiny), "--out", str(tmp_path / "val"), "--clips", "1",
+                 "--size", "48x64", "--patch", "32", "--steps", "1", "--seed", "5000"]) == 0
+    val = json.loads((tmp_path / "val" / "report.json").read_text())
+    assert val["seed"] == 5000
+    assert val["overall"]["input"]["psnr"] != report["overall"]["input"]["psnr"]
 
 
 def test_demo_writes_sheet_and_metrics(tmp_path: Path, tiny: Path,

@@ -41,8 +41,13 @@ class EvalClip:
     result: DegradationResult
 
 
-def build_eval_set(clips_per_class: int = 2, seed: int = 1000, size: tuple[int, int] = (256, 352),
-                   frames: int = 7, templates: TemplateLibrary | None = None) -> list[EvalClip]:
+#: First seed of the held-out set (the issue's numbers); validation sets use others.
+HELD_OUT_SEED = 1000
+
+
+def build_eval_set(clips_per_class: int = 2, seed: int = HELD_OUT_SEED,
+                   size: tuple[int, int] = (256, 352), frames: int = 7,
+                   templates: TemplateLibrary | None = None) -> list[EvalClip]:
     out = []
     for ci, (defect, settings) in enumerate(CLASSES.items()):
         for j in range(clips_per_class):
