@@ -153,7 +153,8 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
     out.mkdir(parents=True, exist_ok=True)
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     torch.manual_seed(cfg.seed)
-    torch.backends.cudnn.benchmark = dev.type == "cuda"  # fixed patch shapes: autotune once
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed patch shapes: autotune once
     schedule = Schedule.from_config()
     pack = Pack.open(cfg.pack)
     model = create_model(cfg.preset, radius=cfg.radius, register_frames=cfg.register_frames,
