@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import copy
 import inspect
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -180,6 +183,27 @@ def test_matte_seed_is_a_calibration_carried_by_the_weights(tmp_path) -> None:
     # files written before the field existed keep the seed they were chosen with
     old = {k: v for k, v in base.to_dict().items() if k != "matte_seed"}
     assert type(base).from_dict(old).matte_seed == 0.9
+
+
+def test_calibrate_gate_script_sets_the_gate_and_keeps_the_weights(tmp_path: Path) -> None:
+    script = Path(__file__).resolve().parents[1] / "scripts" / "calibrate_gate.py"
+    src, dst = tmp_path / "raw.safetensors", tmp_path / "shipped.safetensors"
+    save_model(create_model("tiny"), src, {"step": "7"})
+    run = [sys.executable, str(script), str(src)]
+    subprocess.run([*run, str(dst), "--keep-clean", "on", "--matte-seed", "0.95"], check=True,
+                   capture_output=True)
+    a, b = load_model(src), load_model(dst)
+    assert (b.config.keep_clean, b.config.matte_seed) == (True, 0.95)
+    assert replace(b.config, keep_clean=False, matte_seed=0.9) == a.config
+    for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True):
+        assert torch.equal(x, y)
+    from haineifrdm.model.weights import read_metadata
+    assert read_metadata(dst)["step"] == "7"  # the training metadata travels
+    before = src.read_bytes()
+    same = subprocess.run([*run, str(src), "--matte-seed", "0.5"], capture_output=True,
+                          text=True)
+    assert same.returncode != 0 and "never overwritten" in same.stderr
+    assert src.read_bytes() == before
 
 
 def test_keep_clean_spatial_fill_reaches_the_middle_of_a_large_defect() -> None:
