@@ -166,3 +166,25 @@ def test_compare_writes_side_by_side_sheet(tmp_path: Path, model_path: Path) -> 
     assert info.width > 3 * 56 and info.height > 3 * 40
     assert main(["compare", str(tmp_path / "a"), str(tmp_path / "nope"), "--out",
                  str(tmp_path / "t.png")]) == 2
+
+
+def test_no_motion_veto_keeps_the_changes_on_a_fast_object(tmp_path: Path) -> None:
+    from .test_motion_veto import _scene
+
+    window, _, sprite = _scene(sprite_step=(4, 30), grain=0.02)
+    src = tmp_path / "in"
+    src.mkdir()
+    for k, frame in enumerate(window):
+        p = src / f"shot.{1001 + k:04d}.exr"
+        out = oiio.ImageOutput.create(str(p))
+        assert out.open(str(p), oiio.ImageSpec(frame.shape[1], frame.shape[0], 3, oiio.FLOAT))
+        assert out.write_image(frame)
+        out.close()
+    common = ["--quality", "preview", "--patch", "128", "--frames", "1003-1003"]
+    assert run_restore(src, tmp_path / "on", *common) == 0
+    assert run_restore(src, tmp_path / "off", *common, "--no-motion-veto") == 0
+    on, _ = read_frame(tmp_path / "on" / "shot.1003.exr")
+    off, _ = read_frame(tmp_path / "off" / "shot.1003.exr")
+    moved_on = np.abs(on - window[2]).max(-1)[sprite] > 1e-5
+    moved_off = np.abs(off - window[2]).max(-1)[sprite] > 1e-5
+    assert moved_off.sum() > 1000 and moved_on.sum() < 0.2 * moved_off.sum()

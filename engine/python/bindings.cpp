@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "haineifrdm/motion_veto.hpp"
 #include "haineifrdm/noise.hpp"
 #include "haineifrdm/patch_grid.hpp"
 #include "haineifrdm/registration.hpp"
@@ -174,6 +175,42 @@ PYBIND11_MODULE(_engine, m) {
   m.def("scaled_max_shift", &scaled_max_shift, py::arg("side"), py::arg("full_side"),
         "Motion search range for frames downscaled from long side full_side to side.");
   m.def(
+      "motion_veto",
+      [](const py::array& window, const py::array& restored, int32_t block, int32_t max_shift,
+         int32_t min_shift, float tau, int32_t protect, float column) {
+        FArray w = contiguous(window);
+        FArray r = contiguous(restored);
+        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+        if (r.ndim() != 3 || r.shape(0) != w.shape(1) || r.shape(1) != w.shape(2) || r.shape(2) != 3) {
+          throw std::invalid_argument("restored must be [H, W, 3], the size of the window's frames");
+        }
+        VetoParams p;
+        p.block = block;
+        p.max_shift = max_shift;
+        p.min_shift = min_shift;
+        p.tau = tau;
+        p.protect = protect;
+        p.column = column;
+        py::array_t<float> out(r.request().shape);
+        std::memcpy(out.mutable_data(), r.data(), static_cast<size_t>(r.size()) * sizeof(float));
+        VetoStats st;
+        {
+          py::gil_scoped_release release;
+          st = haineifrdm::motion_veto(w.data(), static_cast<int32_t>(w.shape(0)),
+                                       static_cast<int32_t>(w.shape(1)),
+                                       static_cast<int32_t>(w.shape(2)), out.mutable_data(), p,
+                                       nullptr);
+        }
+        return py::make_tuple(out, st.changed, st.vetoed);
+      },
+      py::arg("window"), py::arg("restored"), py::kw_only(), py::arg("block") = VetoParams{}.block,
+      py::arg("max_shift") = VetoParams{}.max_shift, py::arg("min_shift") = VetoParams{}.min_shift,
+      py::arg("tau") = VetoParams{}.tau,
+      py::arg("protect") = VetoParams{}.protect,
+      py::arg("column") = VetoParams{}.column,
+      "(restored with moving content given back, changed px, vetoed px): the sampler's last "
+      "pass (motion_veto.hpp) on `restored` [H, W, 3], the centre of `window` [F, H, W, 3].");
+  m.def(
       "patch_shifts",
       [](const py::array& window, int32_t y, int32_t x, int32_t size, int32_t max_shift) {
         FArray w = contiguous(window);
@@ -225,7 +262,7 @@ PYBIND11_MODULE(_engine, m) {
       .def(py::init([](py::object backend, int32_t radius, int32_t thumb, int32_t n_tokens,
                        int32_t token_dim, int32_t t_emb_dim, int32_t size_multiple,
                        int32_t patch, int32_t overlap, int32_t lowres, bool two_stage,
-                       bool register_frames, std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
+                       bool register_frames, bool motion_veto, std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
                        uint64_t seed, int32_t batch, int32_t threads) {
              ModelShape shape{radius, thumb, n_tokens, token_dim, t_emb_dim, size_multiple};
              SamplerConfig cfg;
@@ -234,6 +271,7 @@ PYBIND11_MODULE(_engine, m) {
              cfg.lowres = lowres;
              cfg.two_stage = two_stage;
              cfg.register_frames = register_frames;
+             cfg.motion_veto = motion_veto;
              cfg.timesteps = std::move(timesteps);
              cfg.etas = std::move(etas);
              cfg.kappa = kappa;
@@ -246,7 +284,7 @@ PYBIND11_MODULE(_engine, m) {
            py::arg("backend"), py::kw_only(), py::arg("radius"), py::arg("thumb"),
            py::arg("n_tokens"), py::arg("token_dim"), py::arg("t_emb_dim"),
            py::arg("size_multiple"), py::arg("patch"), py::arg("overlap"), py::arg("lowres"),
-           py::arg("two_stage"), py::arg("register_frames"), py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
+           py::arg("two_stage"), py::arg("register_frames"), py::arg("motion_veto") = false, py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
            py::arg("seed"), py::arg("batch"), py::arg("threads") = 0)
       .def(
           "restore",
@@ -298,6 +336,8 @@ PYBIND11_MODULE(_engine, m) {
         d["total_s"] = t.total_s;
         d["stage1_s"] = t.stage1_s;
         d["register_s"] = t.register_s;
+        d["veto_s"] = t.veto_s;
+        d["vetoed_px"] = t.vetoed_px;
         d["denoise_calls"] = t.denoise_calls;
         d["patches"] = t.patches;
         d["bytes_moved"] = t.bytes_moved;

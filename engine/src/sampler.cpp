@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "haineifrdm/motion_veto.hpp"
 #include "haineifrdm/noise.hpp"
 #include "haineifrdm/patch_grid.hpp"
 #include "haineifrdm/registration.hpp"
@@ -135,6 +136,12 @@ void Sampler::restore(const float* window, int32_t height, int32_t width, float*
   if (stage1_out != nullptr) std::copy(guide.begin(), guide.end(), stage1_out);
   run_chain(window, height, width, guide.data(), 2, kMaxShiftPerFrame, tokens, out, cb,
             config_.two_stage ? 0.2 : 0.0, 1.0);
+  if (config_.motion_veto) {
+    const auto tv = Clock::now();
+    timings_.vetoed_px =
+        motion_veto(window, frames, height, width, out, config_.veto, pool_.get()).vetoed;
+    timings_.veto_s = seconds_since(tv);
+  }
   timings_.total_s = seconds_since(t0);
 }
 

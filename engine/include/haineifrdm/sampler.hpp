@@ -7,7 +7,8 @@
 // patches; at every step the network's clean-image predictions are blended on
 // one FP32 canvas with raised-cosine weights and the sampler update is applied
 // once on the canvas, with noise from one counter-based field keyed by (seed,
-// frame, step).
+// frame, step). Last, optionally, the motion veto (motion_veto.hpp) gives changed
+// pixels whose content an adjacent frame shows displaced back to the centre frame.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "haineifrdm/backend.hpp"
+#include "haineifrdm/motion_veto.hpp"
 
 namespace haineifrdm {
 
@@ -37,6 +39,8 @@ struct SamplerConfig {
   int32_t lowres = 0;  // stage-1 long side; 0 = patch
   bool two_stage = true;
   bool register_frames = false;  // motion-compensate each patch's window (registration.hpp)
+  bool motion_veto = false;      // give moving content back after stage 2 (motion_veto.hpp)
+  VetoParams veto;
   std::vector<int32_t> timesteps;  // decreasing trained steps to visit, e.g. {4, 3, 2, 1}
   std::vector<double> etas;        // eta_1 .. eta_T
   double kappa = 0.08;
@@ -61,6 +65,8 @@ struct Timings {
   double total_s = 0;
   double stage1_s = 0;    // thumbnail + context + stage 1 + upscale
   double register_s = 0;  // motion compensation (both stages)
+  double veto_s = 0;      // the motion veto
+  int64_t vetoed_px = 0;  // pixels it gave back to the centre frame
   int64_t denoise_calls = 0;
   int64_t patches = 0;
   double bytes_moved = 0;  // extraction + accumulation traffic, for GB/s

@@ -23,6 +23,9 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
                    help="patch overlap in pixels (default: min(32, patch / 4))")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None, help="cpu | cuda (torch backend)")
+    p.add_argument("--no-motion-veto", dest="motion_veto", action="store_false",
+                   help="keep changes on content that an adjacent frame shows displaced "
+                   "(by default they are given back: fast objects are not defects)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,7 +47,7 @@ def make_restorer(args: argparse.Namespace) -> object:
     try:
         return Restorer(model=args.model, backend=args.backend, patch=args.patch,
                         overlap=args.overlap, steps=QUALITY_STEPS[args.quality], seed=args.seed,
-                        radius=args.radius, device=args.device)
+                        radius=args.radius, device=args.device, motion_veto=args.motion_veto)
     except (ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from exc
 

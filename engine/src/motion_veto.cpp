@@ -1,0 +1,300 @@
+#include "haineifrdm/motion_veto.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "haineifrdm/thread_pool.hpp"
+
+namespace haineifrdm {
+
+namespace {
+
+size_t sz(int64_t v) { return static_cast<size_t>(v); }
+
+constexpr float kTrunc = 0.1f;   // per-pixel cap of the search cost (objects, defects)
+constexpr int32_t kRefine = 2;   // search radius at the finer levels
+constexpr int32_t kCoarse = 4;   // resolution divisor of the exhaustive search
+
+void run(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  if (pool != nullptr) {
+    pool->parallel_for(n, fn);
+  } else {
+    fn(0, n);
+  }
+}
+
+// A grey image (RGB mean) and its 1/2 and 1/4 box-averaged copies.
+struct Grey {
+  int32_t h[3] = {0, 0, 0};
+  int32_t w[3] = {0, 0, 0};
+  std::vector<float> px[3];
+
+  float at(int level, int32_t y, int32_t x) const {
+    return px[level][sz(static_cast<int64_t>(y) * w[level] + x)];
+  }
+};
+
+Grey make_grey(const float* rgb, int32_t h, int32_t w) {
+  Grey g;
+  g.h[0] = h;
+  g.w[0] = w;
+  g.px[0].resize(sz(static_cast<int64_t>(h) * w));
+  for (int64_t i = 0; i < static_cast<int64_t>(h) * w; ++i) {
+    g.px[0][sz(i)] = (rgb[i * 3] + rgb[i * 3 + 1] + rgb[i * 3 + 2]) * (1.0f / 3.0f);
+  }
+  for (int l = 1; l < 3; ++l) {
+    const int32_t ph = g.h[l - 1], pw = g.w[l - 1];
+    g.h[l] = std::max(ph / 2, 1);
+    g.w[l] = std::max(pw / 2, 1);
+    g.px[l].resize(sz(static_cast<int64_t>(g.h[l]) * g.w[l]));
+    for (int32_t y = 0; y < g.h[l]; ++y) {
+      for (int32_t x = 0; x < g.w[l]; ++x) {
+        const int32_t y0 = std::min(2 * y, ph - 1), y1 = std::min(2 * y + 1, ph - 1);
+        const int32_t x0 = std::min(2 * x, pw - 1), x1 = std::min(2 * x + 1, pw - 1);
+        g.px[l][sz(static_cast<int64_t>(y) * g.w[l] + x)] =
+            0.25f * (g.at(l - 1, y0, x0) + g.at(l - 1, y0, x1) + g.at(l - 1, y1, x0) +
+                     g.at(l - 1, y1, x1));
+      }
+    }
+  }
+  return g;
+}
+
+struct Motion {
+  int32_t dy = 0;
+  int32_t dx = 0;
+  float offset = 0.0f;  // centre - neighbour, mean over the matching pixels
+  bool found = false;
+};
+
+// Mean truncated |centre - neighbour(p + d)| over the square [y0, y1) x [x0, x1) of
+// one level; infinity when under half the square is covered by the moved frame.
+double square_cost(const Grey& c, const Grey& n, int level, int32_t y0, int32_t x0, int32_t y1,
+                   int32_t x1, int32_t dy, int32_t dx) {
+  const int32_t ya = std::max(y0, -dy), yb = std::min(y1, n.h[level] - dy);
+  const int32_t xa = std::max(x0, -dx), xb = std::min(x1, n.w[level] - dx);
+  const int64_t covered = static_cast<int64_t>(std::max(yb - ya, 0)) * std::max(xb - xa, 0);
+  const int64_t area = static_cast<int64_t>(y1 - y0) * (x1 - x0);
+  if (covered == 0 || 2 * covered < area) return std::numeric_limits<double>::infinity();
+  double total = 0.0;
+  for (int32_t y = ya; y < yb; ++y) {
+    float row = 0.0f;
+    for (int32_t x = xa; x < xb; ++x) {
+      row += std::min(std::fabs(c.at(level, y, x) - n.at(level, y + dy, x + dx)), kTrunc);
+    }
+    total += row;
+  }
+  return total / static_cast<double>(covered);
+}
+
+// One displacement for the full-resolution square [y0, y1) x [x0, x1).
+Motion square_motion(const Grey& c, const Grey& n, int32_t y0, int32_t x0, int32_t y1, int32_t x1,
+                     int32_t max_shift) {
+  int32_t by = 0, bx = 0;
+  for (int level = 2; level >= 0; --level) {
+    const int32_t s = 1 << level;
+    const int32_t ly0 = std::min(y0 / s, c.h[level] - 1), lx0 = std::min(x0 / s, c.w[level] - 1);
+    const int32_t ly1 = std::clamp((y1 + s - 1) / s, ly0 + 1, c.h[level]);
+    const int32_t lx1 = std::clamp((x1 + s - 1) / s, lx0 + 1, c.w[level]);
+    int32_t cy = 2 * by, cx = 2 * bx, radius = kRefine;
+    if (level == 2) {
+      cy = cx = 0;
+      radius = (max_shift + kCoarse - 1) / kCoarse;
+    }
+    double best = std::numeric_limits<double>::infinity();
+    int32_t ay = cy, ax = cx;
+    for (int32_t dy = cy - radius; dy <= cy + radius; ++dy) {
+      for (int32_t dx = cx - radius; dx <= cx + radius; ++dx) {
+        // a tiny pull towards no motion settles ties in flat squares
+        const double cost = square_cost(c, n, level, ly0, lx0, ly1, lx1, dy, dx) +
+                            1e-6 * (std::abs(dy) + std::abs(dx)) * s;
+        if (cost < best) {
+          best = cost;
+          ay = dy;
+          ax = dx;
+        }
+      }
+    }
+    if (!std::isfinite(best)) return Motion{};
+    by = ay;
+    bx = ax;
+  }
+  Motion m{by, bx, 0.0f, true};
+  double sum = 0.0;
+  int64_t count = 0;
+  for (int32_t y = std::max(y0, -by); y < std::min(y1, c.h[0] - by); ++y) {
+    for (int32_t x = std::max(x0, -bx); x < std::min(x1, c.w[0] - bx); ++x) {
+      const float d = c.at(0, y, x) - n.at(0, y + by, x + bx);
+      if (std::fabs(d) < kTrunc) {
+        sum += d;
+        ++count;
+      }
+    }
+  }
+  if (count > 0) m.offset = static_cast<float>(sum / static_cast<double>(count));
+  return m;
+}
+
+// |centre - neighbour(p + d) - offset| at full resolution; 1 where p + d is outside.
+float pixel_diff(const Grey& c, const Grey& n, int32_t y, int32_t x, const Motion& m) {
+  const int32_t ny = y + m.dy, nx = x + m.dx;
+  if (ny < 0 || nx < 0 || ny >= n.h[0] || nx >= n.w[0]) return 1.0f;
+  return std::fabs(c.at(0, y, x) - n.at(0, ny, nx) - m.offset);
+}
+
+}  // namespace
+
+VetoStats motion_veto(const float* window, int32_t frames, int32_t h, int32_t w, float* out,
+                      const VetoParams& p, ThreadPool* pool) {
+  if (h <= 0 || w <= 0) throw std::invalid_argument("motion_veto: empty frame");
+  if (p.block <= 0 || p.max_shift < 0 || p.min_shift < 0 || p.protect < 0 || !(p.tau > 0.0f)) {
+    throw std::invalid_argument("motion_veto: block and tau must be positive, shifts and protect >= 0");
+  }
+  VetoStats stats;
+  if (frames < 3) return stats;
+  const int64_t npx = static_cast<int64_t>(h) * w;
+  const int32_t ci = frames / 2;
+  const float* centre = window + sz(ci * npx * 3);
+
+  std::vector<uint8_t> changed(sz(npx), 0);
+  for (int64_t i = 0; i < npx; ++i) {
+    float d = 0.0f;
+    for (int c = 0; c < 3; ++c) d = std::max(d, std::fabs(out[i * 3 + c] - centre[i * 3 + c]));
+    changed[sz(i)] = d > p.changed ? 1 : 0;
+    stats.changed += changed[sz(i)];
+  }
+  if (stats.changed == 0) return stats;
+
+  // squares with a change, and the ring of squares around them (their motion is a
+  // candidate for the changed ones)
+  const int32_t B = p.block;
+  const int32_t nby = (h + B - 1) / B, nbx = (w + B - 1) / B;
+  std::vector<uint8_t> has_change(sz(static_cast<int64_t>(nby) * nbx), 0);
+  for (int64_t i = 0; i < npx; ++i) {
+    if (changed[sz(i)]) {
+      has_change[sz((i / w) / B * nbx + (i % w) / B)] = 1;
+    }
+  }
+  std::vector<int64_t> active;
+  for (int32_t by = 0; by < nby; ++by) {
+    for (int32_t bx = 0; bx < nbx; ++bx) {
+      bool near = false;
+      for (int32_t y = std::max(by - 1, 0); y <= std::min(by + 1, nby - 1) && !near; ++y) {
+        for (int32_t x = std::max(bx - 1, 0); x <= std::min(bx + 1, nbx - 1); ++x) {
+          near = near || has_change[sz(static_cast<int64_t>(y) * nbx + x)];
+        }
+      }
+      if (near) active.push_back(static_cast<int64_t>(by) * nbx + bx);
+    }
+  }
+
+  const Grey grey_c = make_grey(centre, h, w);
+  const int32_t neighbours[2] = {ci - 1, ci + 1};
+  Grey grey_n[2];
+  run(pool, 2, [&](int64_t lo, int64_t hi) {
+    for (int64_t k = lo; k < hi; ++k) {
+      grey_n[k] = make_grey(window + sz(neighbours[k] * npx * 3), h, w);
+    }
+  });
+  std::vector<Motion> motion(sz(2 * static_cast<int64_t>(nby) * nbx));
+  run(pool, 2 * static_cast<int64_t>(active.size()), [&](int64_t lo, int64_t hi) {
+    for (int64_t task = lo; task < hi; ++task) {
+      const int64_t k = task % 2, b = active[sz(task / 2)];
+      const auto y0 = static_cast<int32_t>(b / nbx) * B, x0 = static_cast<int32_t>(b % nbx) * B;
+      motion[sz(k * nby * nbx + b)] = square_motion(grey_c, grey_n[k], y0, x0, std::min(y0 + B, h),
+                                                    std::min(x0 + B, w), p.max_shift);
+    }
+  });
+
+  // per changed pixel: is its content in a neighbour, displaced?
+  std::vector<uint8_t> vetoed(sz(npx), 0);
+  run(pool, h, [&](int64_t lo, int64_t hi) {
+    for (int64_t y64 = lo; y64 < hi; ++y64) {
+      const auto y = static_cast<int32_t>(y64);
+      const int32_t by = y / B;
+      for (int32_t x = 0; x < w; ++x) {
+        if (!changed[sz(static_cast<int64_t>(y) * w + x)]) continue;
+        const int32_t bx = x / B;
+        bool seen = false;
+        for (int k = 0; k < 2 && !seen; ++k) {
+          for (int32_t qy = std::max(by - 1, 0); qy <= std::min(by + 1, nby - 1) && !seen; ++qy) {
+            for (int32_t qx = std::max(bx - 1, 0); qx <= std::min(bx + 1, nbx - 1) && !seen; ++qx) {
+              const Motion& m = motion[sz(k * nby * nbx + static_cast<int64_t>(qy) * nbx + qx)];
+              if (!m.found || std::max(std::abs(m.dy), std::abs(m.dx)) < p.min_shift) continue;
+              const float own = pixel_diff(grey_c, grey_n[k], y, x, m);
+              if (own >= p.pixel_k * p.tau) continue;
+              float sum = 0.0f;  // the 3x3 box, reflected at the frame's border
+              for (int32_t yy = y - 1; yy <= y + 1; ++yy) {
+                for (int32_t xx = x - 1; xx <= x + 1; ++xx) {
+                  const int32_t ry = std::clamp(yy < 0 ? -yy : (yy >= h ? 2 * h - 2 - yy : yy), 0, h - 1);
+                  const int32_t rx = std::clamp(xx < 0 ? -xx : (xx >= w ? 2 * w - 2 - xx : xx), 0, w - 1);
+                  sum += pixel_diff(grey_c, grey_n[k], ry, rx, m);
+                }
+              }
+              seen = sum < 9.0f * p.tau;
+            }
+          }
+        }
+        vetoed[sz(static_cast<int64_t>(y) * w + x)] = seen ? 1 : 0;
+      }
+    }
+  });
+
+  // line scratches run the height of the frame: columns (+-2 px) holding an unbroken
+  // run of change over at least `column` of it are left as restored (an object is
+  // at most half the frame tall)
+  std::vector<int64_t> per_col(sz(w), 0), run_len(sz(w), 0);
+  for (int64_t i = 0; i < npx; ++i) {
+    const size_t x = sz(i % w);
+    run_len[x] = changed[sz(i)] ? run_len[x] + 1 : 0;
+    per_col[x] = std::max(per_col[x], run_len[x]);
+  }
+  std::vector<uint8_t> scratch_col(sz(w), 0);
+  for (int32_t x = 0; x < w; ++x) {
+    int64_t most = 0;
+    for (int32_t xx = std::max(x - 2, 0); xx <= std::min(x + 2, w - 1); ++xx) {
+      most = std::max(most, per_col[sz(xx)]);
+    }
+    scratch_col[sz(x)] = static_cast<double>(most) >= static_cast<double>(p.column) * h ? 1 : 0;
+  }
+  for (int64_t i = 0; i < npx; ++i) {
+    if (scratch_col[sz(i % w)]) vetoed[sz(i)] = 0;
+  }
+  // never within `protect` px of a change that stays
+  std::vector<uint8_t> stays(sz(npx), 0);
+  for (int64_t i = 0; i < npx; ++i) stays[sz(i)] = changed[sz(i)] && !vetoed[sz(i)] ? 1 : 0;
+  const int32_t R = p.protect;
+  run(pool, h, [&](int64_t lo, int64_t hi) {
+    for (int64_t y64 = lo; y64 < hi; ++y64) {
+      const auto y = static_cast<int32_t>(y64);
+      for (int32_t x = 0; x < w; ++x) {
+        const int64_t i = static_cast<int64_t>(y) * w + x;
+        if (!vetoed[sz(i)]) continue;
+        bool guarded = false;
+        for (int32_t yy = std::max(y - R, 0); yy <= std::min(y + R, h - 1) && !guarded; ++yy) {
+          for (int32_t xx = std::max(x - R, 0); xx <= std::min(x + R, w - 1); ++xx) {
+            if (stays[sz(static_cast<int64_t>(yy) * w + xx)]) {
+              guarded = true;
+              break;
+            }
+          }
+        }
+        if (guarded) continue;
+        for (int c = 0; c < 3; ++c) out[i * 3 + c] = centre[i * 3 + c];
+      }
+    }
+  });
+  // counted after the parallel pass: a vetoed pixel that was guarded still differs
+  for (int64_t i = 0; i < npx; ++i) {
+    bool same = true;
+    for (int c = 0; c < 3; ++c) same = same && out[i * 3 + c] == centre[i * 3 + c];
+    if (changed[sz(i)] && same) ++stats.vetoed;
+  }
+  return stats;
+}
+
+}  // namespace haineifrdm
