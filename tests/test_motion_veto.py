@@ -122,8 +122,9 @@ def test_the_restorer_applies_the_veto_as_its_last_pass() -> None:
     # Restorer's last pass gives it back and keeps the speck it removed
     window, _, sprite = _scene(sprite_step=(4, 30), grain=0.02)
     window[2][70:78, 60:68] = 0.05
-    on = Restorer(model="default", patch=128, steps=1, seed=2)
-    off = Restorer(model="default", patch=128, steps=1, seed=2, motion_veto=False)
+    on = Restorer(model="default", patch=128, steps=1, seed=2, deflicker=False)
+    off = Restorer(model="default", patch=128, steps=1, seed=2, motion_veto=False,
+                   deflicker=False)
     got = on.restore(window, frame_index=3)
     plain = off.restore(window, frame_index=3)
     want, _, vetoed = _engine.motion_veto(window, plain)

@@ -168,10 +168,10 @@ def test_compare_writes_side_by_side_sheet(tmp_path: Path, model_path: Path) -> 
                  str(tmp_path / "t.png")]) == 2
 
 
-def test_no_motion_veto_keeps_the_changes_on_a_fast_object(tmp_path: Path) -> None:
-    from .test_motion_veto import _scene
-
-    window, _, sprite = _scene(sprite_step=(4, 30), grain=0.02)
+def centre_with_and_without(tmp_path: Path, window: np.ndarray, flag: str
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """The centre frame of ``window`` [5, H, W, 3] restored by the CLI (default model,
+    preview) from FLOAT EXRs: (by default, with ``flag``)."""
     src = tmp_path / "in"
     src.mkdir()
     for k, frame in enumerate(window):
@@ -182,9 +182,25 @@ def test_no_motion_veto_keeps_the_changes_on_a_fast_object(tmp_path: Path) -> No
         out.close()
     common = ["--quality", "preview", "--patch", "128", "--frames", "1003-1003"]
     assert run_restore(src, tmp_path / "on", *common) == 0
-    assert run_restore(src, tmp_path / "off", *common, "--no-motion-veto") == 0
-    on, _ = read_frame(tmp_path / "on" / "shot.1003.exr")
-    off, _ = read_frame(tmp_path / "off" / "shot.1003.exr")
+    assert run_restore(src, tmp_path / "off", *common, flag) == 0
+    return (read_frame(tmp_path / "on" / "shot.1003.exr")[0],
+            read_frame(tmp_path / "off" / "shot.1003.exr")[0])
+
+
+def test_no_motion_veto_keeps_the_changes_on_a_fast_object(tmp_path: Path) -> None:
+    from .test_motion_veto import _scene
+
+    window, _, sprite = _scene(sprite_step=(4, 30), grain=0.02)
+    on, off = centre_with_and_without(tmp_path, window, "--no-motion-veto")
     moved_on = np.abs(on - window[2]).max(-1)[sprite] > 1e-5
     moved_off = np.abs(off - window[2]).max(-1)[sprite] > 1e-5
     assert moved_off.sum() > 1000 and moved_on.sum() < 0.2 * moved_off.sum()
+
+
+def test_no_deflicker_keeps_each_frames_exposure(tmp_path: Path) -> None:
+    from .test_deflicker import GAINS, _flickered
+
+    window = _flickered(GAINS)
+    on, off = centre_with_and_without(tmp_path, window, "--no-deflicker")
+    # the dark centre frame is brought to its window's exposure only by default
+    assert abs(on.mean() / off.mean() - GAINS.mean() / GAINS[2]) < 0.004

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "haineifrdm/deflicker.hpp"
 #include "haineifrdm/motion_veto.hpp"
 #include "haineifrdm/noise.hpp"
 #include "haineifrdm/patch_grid.hpp"
@@ -175,6 +176,31 @@ PYBIND11_MODULE(_engine, m) {
   m.def("scaled_max_shift", &scaled_max_shift, py::arg("side"), py::arg("full_side"),
         "Motion search range for frames downscaled from long side full_side to side.");
   m.def(
+      "estimate_exposure",
+      [](const py::array& window, float dead_zone) {
+        FArray w = contiguous(window);
+        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+        DeflickerParams p;
+        p.dead_zone = dead_zone;
+        Exposure e;
+        {
+          py::gil_scoped_release release;
+          e = estimate_exposure(w.data(), static_cast<int32_t>(w.shape(0)),
+                                static_cast<int32_t>(w.shape(1)), static_cast<int32_t>(w.shape(2)),
+                                p, nullptr);
+        }
+        py::dict d;
+        d["gain"] = e.gain;
+        d["change"] = e.change;
+        d["frames_used"] = e.frames_used;
+        d["applied"] = e.applied;
+        return d;
+      },
+      py::arg("window"), py::kw_only(), py::arg("dead_zone") = DeflickerParams{}.dead_zone,
+      "The deflicker's estimate (deflicker.hpp) for the centre of `window` [F, H, W, 3]: "
+      "{gain, change, frames_used, applied}; the sampler multiplies its result by gain "
+      "when applied.");
+  m.def(
       "motion_veto",
       [](const py::array& window, const py::array& restored, int32_t block, int32_t max_shift,
          int32_t min_shift, float tau, int32_t protect, float column) {
@@ -262,7 +288,7 @@ PYBIND11_MODULE(_engine, m) {
       .def(py::init([](py::object backend, int32_t radius, int32_t thumb, int32_t n_tokens,
                        int32_t token_dim, int32_t t_emb_dim, int32_t size_multiple,
                        int32_t patch, int32_t overlap, int32_t lowres, bool two_stage,
-                       bool register_frames, bool motion_veto, std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
+                       bool register_frames, bool motion_veto, bool deflicker, std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
                        uint64_t seed, int32_t batch, int32_t threads) {
              ModelShape shape{radius, thumb, n_tokens, token_dim, t_emb_dim, size_multiple};
              SamplerConfig cfg;
@@ -272,6 +298,7 @@ PYBIND11_MODULE(_engine, m) {
              cfg.two_stage = two_stage;
              cfg.register_frames = register_frames;
              cfg.motion_veto = motion_veto;
+             cfg.deflicker = deflicker;
              cfg.timesteps = std::move(timesteps);
              cfg.etas = std::move(etas);
              cfg.kappa = kappa;
@@ -284,7 +311,7 @@ PYBIND11_MODULE(_engine, m) {
            py::arg("backend"), py::kw_only(), py::arg("radius"), py::arg("thumb"),
            py::arg("n_tokens"), py::arg("token_dim"), py::arg("t_emb_dim"),
            py::arg("size_multiple"), py::arg("patch"), py::arg("overlap"), py::arg("lowres"),
-           py::arg("two_stage"), py::arg("register_frames"), py::arg("motion_veto") = false, py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
+           py::arg("two_stage"), py::arg("register_frames"), py::arg("motion_veto") = false, py::arg("deflicker") = false, py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
            py::arg("seed"), py::arg("batch"), py::arg("threads") = 0)
       .def(
           "restore",
@@ -338,6 +365,8 @@ PYBIND11_MODULE(_engine, m) {
         d["register_s"] = t.register_s;
         d["veto_s"] = t.veto_s;
         d["vetoed_px"] = t.vetoed_px;
+        d["deflicker_s"] = t.deflicker_s;
+        d["exposure_gain"] = t.exposure_gain;
         d["denoise_calls"] = t.denoise_calls;
         d["patches"] = t.patches;
         d["bytes_moved"] = t.bytes_moved;

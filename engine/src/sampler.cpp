@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "haineifrdm/deflicker.hpp"
 #include "haineifrdm/motion_veto.hpp"
 #include "haineifrdm/noise.hpp"
 #include "haineifrdm/patch_grid.hpp"
@@ -141,6 +142,19 @@ void Sampler::restore(const float* window, int32_t height, int32_t width, float*
     timings_.vetoed_px =
         motion_veto(window, frames, height, width, out, config_.veto, pool_.get()).vetoed;
     timings_.veto_s = seconds_since(tv);
+  }
+  if (config_.deflicker) {
+    const auto td = Clock::now();
+    const Exposure e =
+        estimate_exposure(window, frames, height, width, config_.deflicker_params, pool_.get());
+    if (e.applied) {
+      const float g = e.gain;
+      pool_->parallel_for(frame_px * 3, [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) out[i] *= g;
+      });
+      timings_.exposure_gain = g;
+    }
+    timings_.deflicker_s = seconds_since(td);
   }
   timings_.total_s = seconds_since(t0);
 }

@@ -8,7 +8,8 @@
 // one FP32 canvas with raised-cosine weights and the sampler update is applied
 // once on the canvas, with noise from one counter-based field keyed by (seed,
 // frame, step). Last, optionally, the motion veto (motion_veto.hpp) gives changed
-// pixels whose content an adjacent frame shows displaced back to the centre frame.
+// pixels whose content an adjacent frame shows displaced back to the centre frame,
+// and the deflicker scales the result to the window's mean exposure.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "haineifrdm/backend.hpp"
+#include "haineifrdm/deflicker.hpp"
 #include "haineifrdm/motion_veto.hpp"
 
 namespace haineifrdm {
@@ -41,6 +43,8 @@ struct SamplerConfig {
   bool register_frames = false;  // motion-compensate each patch's window (registration.hpp)
   bool motion_veto = false;      // give moving content back after stage 2 (motion_veto.hpp)
   VetoParams veto;
+  bool deflicker = false;        // bring the result to the window's exposure (deflicker.hpp)
+  DeflickerParams deflicker_params;
   std::vector<int32_t> timesteps;  // decreasing trained steps to visit, e.g. {4, 3, 2, 1}
   std::vector<double> etas;        // eta_1 .. eta_T
   double kappa = 0.08;
@@ -67,6 +71,8 @@ struct Timings {
   double register_s = 0;  // motion compensation (both stages)
   double veto_s = 0;      // the motion veto
   int64_t vetoed_px = 0;  // pixels it gave back to the centre frame
+  double deflicker_s = 0;     // the exposure estimate
+  double exposure_gain = 1;   // the gain applied to the result (1 = none)
   int64_t denoise_calls = 0;
   int64_t patches = 0;
   double bytes_moved = 0;  // extraction + accumulation traffic, for GB/s

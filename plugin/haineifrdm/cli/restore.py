@@ -26,6 +26,9 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-motion-veto", dest="motion_veto", action="store_false",
                    help="keep changes on content that an adjacent frame shows displaced "
                    "(by default they are given back: fast objects are not defects)")
+    p.add_argument("--no-deflicker", dest="deflicker", action="store_false",
+                   help="leave each frame's exposure as it is (by default it is brought to "
+                   "the mean of its temporal window)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -47,7 +50,8 @@ def make_restorer(args: argparse.Namespace) -> object:
     try:
         return Restorer(model=args.model, backend=args.backend, patch=args.patch,
                         overlap=args.overlap, steps=QUALITY_STEPS[args.quality], seed=args.seed,
-                        radius=args.radius, device=args.device, motion_veto=args.motion_veto)
+                        radius=args.radius, device=args.device, motion_veto=args.motion_veto,
+                        deflicker=args.deflicker)
     except (ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from exc
 

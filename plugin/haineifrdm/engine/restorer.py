@@ -77,7 +77,9 @@ class Restorer:
     """Restores the centre frame of a temporal window with the two-stage patch sampler.
 
     ``motion_veto`` (default on) runs the engine's last pass, which gives back changed
-    pixels whose content an adjacent frame shows displaced (motion_veto.hpp).
+    pixels whose content an adjacent frame shows displaced (motion_veto.hpp);
+    ``deflicker`` (default on) then scales the result to the window's mean exposure
+    (deflicker.hpp).
     """
 
     def __init__(self, model: str | Path | HaineiFRDM = "default", backend: str = "auto",
@@ -85,7 +87,7 @@ class Restorer:
                  radius: int | None = None, lowres: int | None = None, two_stage: bool = True,
                  batch: int | None = None, memory_budget: int = 512 << 20,
                  device: str | None = None, precision: str = "fp32", threads: int = 0,
-                 motion_veto: bool = True) -> None:
+                 motion_veto: bool = True, deflicker: bool = True) -> None:
         if precision not in ("fp32", "fp16"):
             raise ValueError(f"precision must be fp32 or fp16, got {precision!r}")
         self.resolved = resolve_model(model, device or "cpu")
@@ -115,7 +117,7 @@ class Restorer:
             self.backend, radius=dims.radius, thumb=dims.thumb, n_tokens=dims.n_tokens,
             token_dim=dims.token_dim, t_emb_dim=dims.t_emb_dim, size_multiple=m, patch=patch,
             overlap=overlap, lowres=lowres or 0, two_stage=two_stage,
-            register_frames=dims.register_frames, motion_veto=motion_veto,
+            register_frames=dims.register_frames, motion_veto=motion_veto, deflicker=deflicker,
             timesteps=self.timesteps,
             etas=list(schedule.etas), kappa=schedule.kappa, seed=seed, batch=self.batch,
             threads=threads)
