@@ -60,3 +60,19 @@ def test_the_restorer_scales_its_result_by_the_estimated_gain() -> None:
     assert abs(got.mean() / plain.mean() - GAINS.mean() / GAINS[2]) < 0.004
     steady = _flickered(np.ones(5, np.float32))
     np.testing.assert_array_equal(on.restore(steady), off.restore(steady))
+
+
+def test_the_matte_view_shows_defects_not_the_exposure_correction() -> None:
+    window = _flickered(GAINS)
+    r = Restorer(model="default", patch=128, steps=1, seed=2)
+    restored = r.restore(window)
+    gain = r.last_timings["exposure_gain"]
+    assert gain > 1.05
+    matte = r.restore(window, output="matte")[..., 0]
+    # the whole frame changed by ~9 % (a wash at MATTE_SCALE 0.08) ...
+    wash = (np.abs(restored - window[2]).max(-1) / 0.08).clip(0, 1)
+    assert (wash > 0.2).mean() > 0.9
+    # ... but only what the network changed shows
+    want = (np.abs(restored / np.float32(gain) - window[2]).max(-1) / 0.08).clip(0, 1)
+    np.testing.assert_allclose(matte, want, atol=1e-6)
+    assert (matte > 0.2).mean() < 0.5 * (wash > 0.2).mean()

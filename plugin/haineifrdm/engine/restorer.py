@@ -169,7 +169,8 @@ class Restorer:
         """Restore and compose an output.
 
         ``output``: ``restored`` (input + strength * change), ``matte`` (how much the
-        restoration changed each pixel, [0, 1] grey, for QC) or ``difference``
+        restoration changed each pixel apart from the deflicker's exposure gain, [0, 1]
+        grey, for QC) or ``difference``
         (restored - input, signed). ``frame_index`` keys the noise field.
         """
         if output not in OUTPUTS:
@@ -187,7 +188,10 @@ class Restorer:
         if output == "restored":
             image = restored if strength == 1.0 else centre + np.float32(strength) * change
         elif output == "matte":
-            m = np.clip(np.abs(change).max(axis=-1) / MATTE_SCALE, 0.0, 1.0)
+            # defects only: the deflicker's exposure gain is taken out first, or every
+            # corrected frame would show as a grey wash
+            gain = np.float32(self.last_timings.get("exposure_gain", 1.0))
+            m = np.clip(np.abs(restored / gain - centre).max(axis=-1) / MATTE_SCALE, 0.0, 1.0)
             image = np.repeat(m[..., None], 3, axis=-1)
         else:
             image = change
