@@ -168,10 +168,11 @@ def test_compare_writes_side_by_side_sheet(tmp_path: Path, model_path: Path) -> 
                  str(tmp_path / "t.png")]) == 2
 
 
-def centre_with_and_without(tmp_path: Path, window: np.ndarray, flag: str
-                            ) -> tuple[np.ndarray, np.ndarray]:
+def centre_with_and_without(tmp_path: Path, window: np.ndarray, flag: str,
+                            *default_only: str) -> tuple[np.ndarray, np.ndarray]:
     """The centre frame of ``window`` [5, H, W, 3] restored by the CLI (default model,
-    preview) from FLOAT EXRs: (by default, with ``flag``)."""
+    preview) from FLOAT EXRs: (by default, with ``flag``); ``default_only``: more
+    arguments for the first run."""
     src = tmp_path / "in"
     src.mkdir()
     for k, frame in enumerate(window):
@@ -181,7 +182,7 @@ def centre_with_and_without(tmp_path: Path, window: np.ndarray, flag: str
         assert out.write_image(frame)
         out.close()
     common = ["--quality", "preview", "--patch", "128", "--frames", "1003-1003"]
-    assert run_restore(src, tmp_path / "on", *common) == 0
+    assert run_restore(src, tmp_path / "on", *common, *default_only) == 0
     assert run_restore(src, tmp_path / "off", *common, flag) == 0
     return (read_frame(tmp_path / "on" / "shot.1003.exr")[0],
             read_frame(tmp_path / "off" / "shot.1003.exr")[0])
@@ -201,6 +202,11 @@ def test_no_deflicker_keeps_each_frames_exposure(tmp_path: Path) -> None:
     from .test_deflicker import GAINS, _flickered
 
     window = _flickered(GAINS)
-    on, off = centre_with_and_without(tmp_path, window, "--no-deflicker")
+    on, off = centre_with_and_without(tmp_path, window, "--no-deflicker",
+                                      "--matte", str(tmp_path / "mattes"))
     # the dark centre frame is brought to its window's exposure only by default
     assert abs(on.mean() / off.mean() - GAINS.mean() / GAINS[2]) < 0.004
+    # and the matte written beside it shows what the network changed, not the exposure
+    matte, _ = read_frame(tmp_path / "mattes" / "matte.001003.png")
+    wash = np.abs(on - window[2]).max(-1) / 0.08
+    assert (wash > 0.2).mean() > 0.9 and (matte[..., 0] > 0.2).mean() < 0.5

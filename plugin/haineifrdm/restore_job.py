@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Restorer
+from .engine import Restorer, defect_matte
 from .io import FrameInfo, write_frame
 from .io.movie import is_movie
 from .io.sequence import is_pattern, output_path
@@ -181,18 +181,18 @@ def _run(source: Source, sink: Sink, restorer: Restorer, opts: JobOptions,
                 finish_write()  # at most one frame in flight
                 pending = (source.name(i), writer.submit(
                     _write_outputs, sink, i, result.image, result.restored, rgb, info,
-                    opts.matte_dir, numbers[i]))
+                    opts.matte_dir, numbers[i], result.timings.get("exposure_gain", 1.0)))
             finish_write()
     report.seconds = time.time() - t0
     return report
 
 
 def _write_outputs(sink: Sink, i: int, image: np.ndarray, restored: np.ndarray,
-                   rgb: np.ndarray, info: FrameInfo, matte_dir: Path | None, number: int
-                   ) -> str:
+                   rgb: np.ndarray, info: FrameInfo, matte_dir: Path | None, number: int,
+                   exposure_gain: float) -> str:
     name = sink.write(i, image, info)
     if matte_dir is not None:
-        matte = np.clip(np.abs(restored - rgb).max(axis=-1) / 0.08, 0, 1)
+        matte = defect_matte(restored, rgb, exposure_gain)
         write_frame(matte_dir / f"matte.{number:06d}.png",
                     np.repeat(matte[..., None], 3, axis=-1),
                     FrameInfo(Path("matte.png"), info.height, info.width, "uint8", 1, 8))

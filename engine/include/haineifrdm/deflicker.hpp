@@ -22,8 +22,8 @@
 // narrow brightness range of a frame's squares. Frames whose correction would
 // change the picture by less than `dead_zone` (mean absolute change, image units)
 // are left bit for bit. Chosen on the validation sets (seeds 5000 and 6000 of
-// `haineifrdm eval`): gain+offset and offset-only fits, one search round, a
-// mean-free search, a first guess from the frames' mean grey, dead zones
+// `haineifrdm eval`): gain+offset and offset-only fits, one or three search rounds,
+// a mean-free search, a first guess from the frames' mean grey, dead zones
 // 0.001-0.006.
 #pragma once
 

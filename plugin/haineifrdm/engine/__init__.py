@@ -2,8 +2,27 @@
 
 from .._engine import blend_ramp, noise_field, plan_axis, plan_patches, reflect_index
 from .backends import OnnxRuntimeBackend, TorchBackend
-from .restorer import OUTPUTS, RestoreCancelled, Restorer, RestoreResult, make_backend
+from .restorer import (
+    OUTPUTS,
+    RestoreCancelled,
+    Restorer,
+    RestoreResult,
+    defect_matte,
+    make_backend,
+)
 
-__all__ = ["OUTPUTS", "OnnxRuntimeBackend", "RestoreCancelled", "RestoreResult", "Restorer",
-           "TorchBackend", "blend_ramp", "make_backend", "noise_field", "plan_axis",
-           "plan_patches", "reflect_index"]
+__all__ = [
+    "OUTPUTS",
+    "OnnxRuntimeBackend",
+    "RestoreCancelled",
+    "RestoreResult",
+    "Restorer",
+    "TorchBackend",
+    "blend_ramp",
+    "defect_matte",
+    "make_backend",
+    "noise_field",
+    "plan_axis",
+    "plan_patches",
+    "reflect_index",
+]

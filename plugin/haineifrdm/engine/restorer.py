@@ -32,6 +32,15 @@ class RestoreResult:
     timings: dict[str, float]
 
 
+def defect_matte(restored: np.ndarray, centre: np.ndarray, exposure_gain: float = 1.0
+                 ) -> np.ndarray:
+    """How much the restoration changed each pixel, [H, W] in [0, 1] (full at MATTE_SCALE),
+    apart from the deflicker's exposure gain (else every corrected frame would show as a
+    grey wash): the defect-matte view."""
+    change = restored / np.float32(exposure_gain) - centre
+    return np.clip(np.abs(change).max(axis=-1) / MATTE_SCALE, 0.0, 1.0).astype(np.float32)
+
+
 def make_backend(name: str, resolved: ResolvedModel, device: str | None, precision: str,
                  threads: int) -> Backend:
     if name == "auto":
@@ -188,10 +197,7 @@ class Restorer:
         if output == "restored":
             image = restored if strength == 1.0 else centre + np.float32(strength) * change
         elif output == "matte":
-            # defects only: the deflicker's exposure gain is taken out first, or every
-            # corrected frame would show as a grey wash
-            gain = np.float32(self.last_timings.get("exposure_gain", 1.0))
-            m = np.clip(np.abs(restored / gain - centre).max(axis=-1) / MATTE_SCALE, 0.0, 1.0)
+            m = defect_matte(restored, centre, self.last_timings.get("exposure_gain", 1.0))
             image = np.repeat(m[..., None], 3, axis=-1)
         else:
             image = change
