@@ -36,7 +36,8 @@ struct SquareMeans {
 // Means over the pixels of the square whose difference is within `match` of the
 // square's median difference; unusable when under half of the square matches.
 SquareMeans square_means(const Grey& c, const Grey& n, int32_t y0, int32_t x0, int32_t y1,
-                         int32_t x1, const Motion& m, float match, std::vector<float>& diffs) {
+                         int32_t x1, const Motion& m, float match, std::vector<float>& diffs,
+                         std::vector<float>& sorted) {
   SquareMeans s;
   if (!m.found) return s;
   const int32_t ya = std::max(y0, -m.dy), yb = std::min(y1, n.h[0] - m.dy);
@@ -46,7 +47,7 @@ SquareMeans square_means(const Grey& c, const Grey& n, int32_t y0, int32_t x0, i
   for (int32_t y = ya; y < yb; ++y) {
     for (int32_t x = xa; x < xb; ++x) diffs.push_back(c.at(0, y, x) - n.at(0, y + m.dy, x + m.dx));
   }
-  std::vector<float> sorted = diffs;
+  sorted.assign(diffs.begin(), diffs.end());  // scratch buffers reused across squares
   const auto mid = sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2);
   std::nth_element(sorted.begin(), mid, sorted.end());
   const float median = *mid;
@@ -157,7 +158,7 @@ Exposure estimate_exposure(const float* window, int32_t frames, int32_t h, int32
       }
     });
     run(pool, n_others * squares, [&](int64_t lo, int64_t hi) {
-      std::vector<float> diffs;
+      std::vector<float> diffs, sorted;
       for (int64_t task = lo; task < hi; ++task) {
         const int64_t k = task / squares, b = task % squares;
         const int32_t f = others[sz(k)];
@@ -170,7 +171,7 @@ Exposure estimate_exposure(const float* window, int32_t frames, int32_t h, int32
         const Motion m = square_motion(grey[sz(ci)], scaled[sz(k)], y0, x0, y1, x1,
                                        p.max_shift * std::abs(f - ci));
         means[sz(task)] =
-            square_means(grey[sz(ci)], scaled[sz(k)], y0, x0, y1, x1, m, p.match, diffs);
+            square_means(grey[sz(ci)], scaled[sz(k)], y0, x0, y1, x1, m, p.match, diffs, sorted);
       }
     });
     for (int64_t k = 0; k < n_others; ++k) {
