@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "haineifrdm/block_motion.hpp"
 #include "haineifrdm/deflicker.hpp"
 #include "haineifrdm/motion_veto.hpp"
 #include "haineifrdm/noise.hpp"
@@ -200,6 +201,42 @@ PYBIND11_MODULE(_engine, m) {
       "The deflicker's estimate (deflicker.hpp) for the centre of `window` [F, H, W, 3]: "
       "{gain, change, frames_used, applied}; the sampler multiplies its result by gain "
       "when applied.");
+  m.def(
+      "block_motion",
+      [](const py::array& centre, const py::array& neighbour, int32_t block, int32_t max_shift) {
+        FArray c = contiguous(centre);
+        FArray n = contiguous(neighbour);
+        if (c.ndim() != 3 || c.shape(2) != 3) throw std::invalid_argument("centre must be [H, W, 3]");
+        if (n.ndim() != 3 || n.shape(0) != c.shape(0) || n.shape(1) != c.shape(1) || n.shape(2) != 3) {
+          throw std::invalid_argument("neighbour must be [H, W, 3], the size of centre");
+        }
+        if (block < 4 || max_shift < 0) throw std::invalid_argument("block >= 4 and max_shift >= 0");
+        const auto h = static_cast<int32_t>(c.shape(0)), w = static_cast<int32_t>(c.shape(1));
+        const int32_t rows = (h + block - 1) / block, cols = (w + block - 1) / block;
+        py::array_t<int32_t> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols),
+                                  static_cast<py::ssize_t>(3)});
+        int32_t* o = out.mutable_data();
+        {
+          py::gil_scoped_release release;
+          const Grey gc = make_grey(c.data(), h, w), gn = make_grey(n.data(), h, w);
+          for (int32_t i = 0; i < rows; ++i) {
+            for (int32_t j = 0; j < cols; ++j) {
+              const Motion mv = square_motion(gc, gn, i * block, j * block,
+                                              std::min((i + 1) * block, h),
+                                              std::min((j + 1) * block, w), max_shift);
+              int32_t* cell = o + (static_cast<ptrdiff_t>(i) * cols + j) * 3;
+              cell[0] = mv.dy;
+              cell[1] = mv.dx;
+              cell[2] = mv.found ? 1 : 0;
+            }
+          }
+        }
+        return out;
+      },
+      py::arg("centre"), py::arg("neighbour"), py::kw_only(), py::arg("block") = 32,
+      py::arg("max_shift") = 72,
+      "Block motion (block_motion.hpp): [rows, cols, 3] int32 (dy, dx, found) per block-px "
+      "square of `centre` [H, W, 3]; neighbour(p + (dy, dx)) shows what centre shows at p.");
   m.def(
       "motion_veto",
       [](const py::array& window, const py::array& restored, int32_t block, int32_t max_shift,
