@@ -25,7 +25,8 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="cpu | cuda (torch backend)")
     p.add_argument("--no-motion-veto", dest="motion_veto", action="store_false",
                    help="keep changes on content that an adjacent frame shows displaced "
-                   "(by default they are given back: fast objects are not defects)")
+                   "(by default they are given back: moving objects and edges that weave in the "
+                   "gate are not defects)")
     p.add_argument("--no-deflicker", dest="deflicker", action="store_false",
                    help="leave each frame's exposure as it is (by default it is brought to "
                    "the mean of its temporal window)")
