@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,8 @@ from haineifrdm.model import create_model
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory: pytest.TempPathFactory) -> Pack:
     folder = tmp_path_factory.mktemp("p") / "pack"
-    build_pack(folder, PackConfig(clips=2, frames=5, height=64, width=96), None)
+    # panning shots only: the registration test below needs motion to compensate
+    build_pack(folder, PackConfig(clips=2, frames=5, height=64, width=96, still_prob=0.0), None)
     return Pack.open(folder)
 
 
@@ -24,6 +26,28 @@ def test_pack_contents(pack: Pack) -> None:
     assert pack.clean.shape == (2, 5, 64, 96, 3) and pack.mask.shape == (2, 5, 64, 96)
     assert pack.meta["config"]["split"] == "train"
     assert (pack.degraded != pack.clean).any()
+
+
+def test_packs_mix_in_still_shots_under_gate_weave(tmp_path: Path) -> None:
+    from haineifrdm import _engine
+
+    cfg = PackConfig(clips=3, frames=5, height=96, width=128, still_prob=1.0)
+    still = Pack.open(build_pack(tmp_path / "still", cfg, None))
+    assert all(c["still"] for c in still.meta["clips"])
+    moving = Pack.open(build_pack(tmp_path / "moving", replace(cfg, still_prob=0.0), None))
+    assert not any(c["still"] for c in moving.meta["clips"])
+
+    def frame_motion(pack: Pack) -> list[float]:
+        """Median block displacement (px) between frames 1 and 2 of every clip."""
+        out = []
+        for clean in pack.clean:
+            f = clean.astype(np.float32) / 255.0
+            m = _engine.block_motion(f[1], f[2], block=32, max_shift=72)
+            out.append(float(np.median(np.abs(m[..., :2]).max(-1))))
+        return out
+
+    # a locked-off camera moves by the weave (<= 2.5 px) alone; the others pan 10-60 px
+    assert max(frame_motion(still)) <= 3 < 8 <= min(frame_motion(moving))
 
 
 def test_samples_feed_the_model(pack: Pack) -> None:

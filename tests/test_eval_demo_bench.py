@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from haineifrdm.cli.main import main
@@ -38,6 +39,32 @@ def test_eval_report_has_every_field(tmp_path: Path, tiny: Path) -> None:
     val = json.loads((tmp_path / "val" / "report.json").read_text())
     assert val["seed"] == 5000
     assert val["overall"]["input"]["psnr"] != report["overall"]["input"]["psnr"]
+    # still scenes with gate weave: their own set, named in the report
+    assert main(["eval", "--model", str(tiny), "--out", str(tmp_path / "still"), "--clips", "1",
+                 "--size", "48x64", "--patch", "32", "--steps", "1", "--scenes", "still"]) == 0
+    still = json.loads((tmp_path / "still" / "report.json").read_text())
+    assert still["scenes"] == "still" and report["scenes"] == "moving"
+    assert still["overall"]["input"]["psnr"] != report["overall"]["input"]["psnr"]
+
+
+def test_still_scenes_weave_and_hold_the_camera() -> None:
+    from haineifrdm import _engine
+    from haineifrdm.evaluation import build_eval_set
+
+    moving = build_eval_set(1, size=(96, 128), frames=5)
+    still = build_eval_set(1, size=(96, 128), frames=5, scenes="still")
+    assert all("weave" in c.result.params for c in still)
+    assert not any("weave" in c.result.params for c in moving)
+    # the locked-off camera: the background moves between frames by the weave (and
+    # splice jumps) alone
+    for clip in still:
+        clean = clip.result.clean
+        offsets = np.array(clip.result.params["weave"]["offsets_px"])
+        m = _engine.block_motion(clean[2], clean[3], block=32, max_shift=24)
+        moved = np.median(m[..., :2].reshape(-1, 2), axis=0)
+        assert np.abs(moved - (offsets[3] - offsets[2])).max() <= 1, clip.name
+    with pytest.raises(ValueError, match="scenes"):
+        build_eval_set(1, scenes="handheld")
 
 
 def test_demo_writes_sheet_and_metrics(tmp_path: Path, tiny: Path,

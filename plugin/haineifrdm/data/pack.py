@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import numpy as np
 from .degrade import DegradationConfig, synthesize
 from .sources import (
     EVAL_IMAGES,
+    STILL_SCENE,
     TRAIN_IMAGES,
     SceneConfig,
     bundled_videos,
@@ -50,34 +51,42 @@ class PackConfig:
     clean_sources: tuple[str, ...] = ()  # folders of frames / movies the user adds
     video_prob: float = 0.3  # share of clips taken from real clips when any are available
     photos: tuple[str, ...] = ()  # image files replacing the skimage training photographs
+    # share of rendered clips shot from a locked-off camera with gate weave (most real
+    # film; a detector that only ever saw pans takes weaving edges for defects)
+    still_prob: float = 0.3
 
 
-def _clip_settings(cfg: PackConfig, i: int, rng: np.random.Generator) -> DegradationConfig:
+def _clip_settings(cfg: PackConfig, i: int, rng: np.random.Generator, still: bool
+                   ) -> DegradationConfig:
     return DegradationConfig(seed=cfg.seed * 100_003 + i,
                              scale=float(rng.uniform(*cfg.scale_range)),
                              specks=cfg.speck_density * float(rng.uniform(0.3, 1.0)),
                              blotch_prob=0.2, grain=None, soften=None, fade=None,
-                             weave=bool(rng.random() < 0.3))
+                             weave=bool(rng.random() < 0.3) or still)
 
 
 def _make_clip(cfg: PackConfig, templates: TemplateLibrary | None, videos: list[str], i: int
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """Clip ``i`` of the pack, seeded by (seed, split, i) alone: any worker can make it."""
-    rng = np.random.default_rng((cfg.seed, 0 if cfg.split == "train" else 1, i))
+    split = 0 if cfg.split == "train" else 1
+    rng = np.random.default_rng((cfg.seed, split, i))
     names = cfg.photos or (TRAIN_IMAGES if cfg.split == "train" else EVAL_IMAGES)
-    scene = SceneConfig(frames=cfg.frames, height=cfg.height, width=cfg.width)
+    # drawn from a stream of its own: clips that pan are the ones packs held before
+    still = bool(np.random.default_rng((cfg.seed, split, i, 1)).random() < cfg.still_prob)
+    scene = replace(STILL_SCENE if still else SceneConfig(), frames=cfg.frames,
+                    height=cfg.height, width=cfg.width)
     source = "scene"
     if videos and rng.random() < cfg.video_prob:
         source = videos[int(rng.integers(len(videos)))]
         frames = clip_from_source(source, cfg.frames, cfg.height, cfg.width, rng)
     else:
         frames = render_scene(rng, scene, names)
-    dcfg = _clip_settings(cfg, i, rng)
+    dcfg = _clip_settings(cfg, i, rng, still and source == "scene")
     res = synthesize(frames, dcfg, templates)
     info = {"specks": res.params.get("specks", {}),
             "line_scratches": len(res.params.get("line_scratches", [])),
             "blotches": len(res.params.get("blotches", [])),
-            "scale": dcfg.scale, "source": source}
+            "scale": dcfg.scale, "source": source, "still": still and source == "scene"}
     return _u8(res.clean), _u8(res.degraded), _u8(res.mask), info
 
 

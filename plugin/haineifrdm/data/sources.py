@@ -93,6 +93,12 @@ class SceneConfig:
     subframes: int = 5  # motion-blur samples per frame
 
 
+#: A locked-off camera: no pan or zoom, objects moving 0-40 px a frame (with gate weave
+#: from the degradation, the common case in real film). Training packs mix it in
+#: (PackConfig.still_prob); ``haineifrdm eval --scenes still`` evaluates on it.
+STILL_SCENE = SceneConfig(pan_speed=(0.0, 0.0), zoom_rate=(1.0, 1.0), sprite_speed=(0.0, 40.0))
+
+
 def _background(rng: np.random.Generator, names: tuple[str, ...], h: int) -> np.ndarray:
     if rng.random() < 0.2 or not names:
         return procedural_texture(2 * h, 3 * h, rng)
