@@ -1,11 +1,11 @@
-"""Set a trained model's output gate (ModelConfig.keep_clean, .matte_seed); weights unchanged.
+"""Set a trained model's output gate and fill (ModelConfig keep_clean, matte_*, fill).
 
-The gate adds no weights, so the same trained weights can be shipped with it on and
-with the hysteresis seed chosen on the validation sets (seeds 5000+ and 6000+, see
-MODEL_CARD.md). Writes atomically; never overwrites its input.
+None of them adds or drops weights, so the same trained weights can be shipped with the
+gate on, and its hysteresis seed, dead zone and fill mode chosen on the validation sets
+(seeds 5000+ and 6000+, see MODEL_CARD.md). Writes atomically; never overwrites its input.
 
 Usage: python scripts/calibrate_gate.py IN.safetensors OUT.safetensors [--keep-clean on|off]
-       [--matte-seed 0.95]
+       [--matte-seed 0.95] [--matte-ramp 0.1 0.3] [--fill select|spatial]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from haineifrdm.model import HaineiFRDM, load_model, save_model
+from haineifrdm.model.denoiser import FILL_MODES
 from haineifrdm.model.weights import CONFIG_KEY, read_metadata
 
 
@@ -24,6 +25,8 @@ def main() -> None:
     ap.add_argument("dst", type=Path)
     ap.add_argument("--keep-clean", choices=("on", "off"))
     ap.add_argument("--matte-seed", type=float)
+    ap.add_argument("--matte-ramp", type=float, nargs=2, metavar=("LO", "HI"))
+    ap.add_argument("--fill", choices=FILL_MODES)
     args = ap.parse_args()
     if args.src.resolve() == args.dst.resolve():
         ap.error("OUT must differ from IN (the input is never overwritten)")
@@ -35,6 +38,13 @@ def main() -> None:
         changes["keep_clean"] = args.keep_clean == "on"
     if args.matte_seed is not None:
         changes["matte_seed"] = args.matte_seed
+    if args.matte_ramp is not None:
+        lo, hi = args.matte_ramp
+        if not 0.0 <= lo < hi <= 1.0:
+            ap.error("--matte-ramp needs 0 <= LO < HI <= 1")
+        changes["matte_ramp"] = (lo, hi)
+    if args.fill:
+        changes["fill"] = args.fill
     out = HaineiFRDM(replace(model.config, **changes))  # type: ignore[arg-type]
     out.load_state_dict(model.state_dict())
     meta = {k: v for k, v in read_metadata(args.src).items() if k != CONFIG_KEY}

@@ -147,6 +147,13 @@ def test_keep_clean_changes_only_pixels_beside_the_matte() -> None:
 def _changed_by_a_square(model: HaineiFRDM, logit: float) -> torch.Tensor:
     """Pixels (bool [H, W]) a keep_clean model changes when its matte logit is -60
     everywhere except ``logit`` on one 4x4 square (the detector's output forced)."""
+    got, centre = _square_output(model, logit)
+    return (got != centre).any(dim=1)[0]
+
+
+def _square_output(model: HaineiFRDM, logit: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(output, centre frame), [1, 3, 32, 32] each, in :func:`_changed_by_a_square`'s
+    setting."""
     torch.manual_seed(0)
     inp = make_inputs(model, batch=1, size=32)
     r = model.dims.radius
@@ -168,7 +175,7 @@ def _changed_by_a_square(model: HaineiFRDM, logit: float) -> torch.Tensor:
     with torch.no_grad():
         tok = model.context(inp["thumb"])
         got = net(inp["x_t"], inp["window"], inp["guide"], tok, inp["box"], inp["t_emb"])
-    return (got != inp["window"][:, 3 * r : 3 * r + 3]).any(dim=1)[0]
+    return got, inp["window"][:, 3 * r : 3 * r + 3]
 
 
 def test_matte_seed_is_a_calibration_carried_by_the_weights(tmp_path) -> None:
@@ -180,9 +187,30 @@ def test_matte_seed_is_a_calibration_carried_by_the_weights(tmp_path) -> None:
     assert not _changed_by_a_square(strict, logit).any()  # no seed: the input, bit for bit
     save_model(strict, tmp_path / "m.safetensors")
     assert load_model(tmp_path / "m.safetensors").config.matte_seed == 0.95
-    # files written before the field existed keep the seed they were chosen with
-    old = {k: v for k, v in base.to_dict().items() if k != "matte_seed"}
-    assert type(base).from_dict(old).matte_seed == 0.9
+    # files written before the fields existed keep the calibration they were chosen with
+    old = {k: v for k, v in base.to_dict().items()
+           if k not in ("matte_seed", "matte_ramp", "fill")}
+    assert type(base).from_dict(old) == base
+
+
+def test_matte_ramp_is_a_calibration_carried_by_the_weights(tmp_path) -> None:
+    base = replace(create_model("tiny").config, keep_clean=True, matte_seed=0.5)
+    logit = -1.1  # matte probability 0.25: inside the default ramp (0.1, 0.5), so a blend
+    soft = _changed_by_a_square(HaineiFRDM(base).eval(), logit)
+    assert base.matte_ramp == (0.1, 0.5) and not soft.any()  # below the seed: no region
+    low_seed = replace(base, matte_seed=0.2)
+    sure, _ = _square_output(HaineiFRDM(low_seed).eval(), 5.0)  # p 0.993: the fill whole
+    blend, centre = _square_output(HaineiFRDM(low_seed).eval(), logit)
+    model = HaineiFRDM(replace(low_seed, matte_ramp=(0.1, 0.24))).eval()
+    whole, _ = _square_output(model, logit)  # p 0.25 is above the top of this ramp
+    sq = (..., slice(10, 14), slice(20, 24))
+    torch.testing.assert_close(whole, sure, atol=1e-6, rtol=0)
+    moved_blend = (blend[sq] - centre[sq]).abs().mean()
+    assert 0 < moved_blend < 0.8 * (whole[sq] - centre[sq]).abs().mean()
+    save_model(model, tmp_path / "m.safetensors")
+    assert load_model(tmp_path / "m.safetensors").config.matte_ramp == (0.1, 0.24)
+    with pytest.raises(ValueError, match="matte_ramp"):
+        HaineiFRDM(replace(base, matte_ramp=(0.5, 0.1)))
 
 
 def test_calibrate_gate_script_sets_the_gate_and_keeps_the_weights(tmp_path: Path) -> None:
@@ -190,11 +218,13 @@ def test_calibrate_gate_script_sets_the_gate_and_keeps_the_weights(tmp_path: Pat
     src, dst = tmp_path / "raw.safetensors", tmp_path / "shipped.safetensors"
     save_model(create_model("tiny"), src, {"step": "7"})
     run = [sys.executable, str(script), str(src)]
-    subprocess.run([*run, str(dst), "--keep-clean", "on", "--matte-seed", "0.95"], check=True,
-                   capture_output=True)
+    subprocess.run([*run, str(dst), "--keep-clean", "on", "--matte-seed", "0.95", "--fill",
+                    "spatial", "--matte-ramp", "0.1", "0.3"], check=True, capture_output=True)
     a, b = load_model(src), load_model(dst)
-    assert (b.config.keep_clean, b.config.matte_seed) == (True, 0.95)
-    assert replace(b.config, keep_clean=False, matte_seed=0.9) == a.config
+    c = b.config
+    assert (c.keep_clean, c.matte_seed, c.fill, c.matte_ramp) == (True, 0.95, "spatial", (0.1, 0.3))
+    assert replace(c, keep_clean=False, matte_seed=0.9, fill="select", matte_ramp=(0.1, 0.5)
+                   ) == a.config
     for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True):
         assert torch.equal(x, y)
     from haineifrdm.model.weights import read_metadata
@@ -204,6 +234,21 @@ def test_calibrate_gate_script_sets_the_gate_and_keeps_the_weights(tmp_path: Pat
                           text=True)
     assert same.returncode != 0 and "never overwritten" in same.stderr
     assert src.read_bytes() == before
+
+
+def test_spatial_fill_mode_ignores_the_selection_and_adds_no_weights() -> None:
+    torch.manual_seed(0)
+    plain = create_model("tiny").eval()
+    spatial = HaineiFRDM(replace(plain.config, fill="spatial")).eval()
+    spatial.load_state_dict(plain.state_dict())  # the same weights, nothing more
+    inp = make_inputs(plain, batch=1, size=32)
+    pick_spatial = plain.denoiser_net.n_candidates - 2  # the others, spatial, guide
+    want = _forced(plain, inp, 60.0, pick_spatial)
+    for pick in (0, pick_spatial + 1):  # whatever the selection says: the spatial fill
+        torch.testing.assert_close(_forced(spatial, inp, 60.0, pick), want, atol=1e-6, rtol=0)
+    assert not torch.allclose(_forced(plain, inp, 60.0, 0), want, atol=1e-3)
+    with pytest.raises(ValueError, match="fill must be one of"):
+        HaineiFRDM(replace(plain.config, fill="median"))
 
 
 def test_keep_clean_spatial_fill_reaches_the_middle_of_a_large_defect() -> None:

@@ -164,10 +164,12 @@ def train(cfg: TrainConfig, out: str | Path, minutes: float | None = None, resum
         start = load_model(init, dev)
         # fine-tuning may switch the window to motion-compensated, add the median
         # fill candidate and switch keep_clean; nothing else may differ (the gate's
-        # matte_seed is a calibration of the weights it was chosen for: it resets)
+        # matte_seed, matte_ramp and the fill mode are calibrations of the weights they
+        # were chosen for: they reset, and training always trains the learned selection)
         if replace(start.config, register_frames=cfg.register_frames,
                    median_candidate=cfg.median_candidate, keep_clean=cfg.keep_clean,
-                   matte_seed=model.config.matte_seed) != model.config \
+                   matte_seed=model.config.matte_seed, fill=model.config.fill,
+                   matte_ramp=model.config.matte_ramp) != model.config \
                 or (start.config.median_candidate and not cfg.median_candidate):
             raise ValueError(f"{init} is a {start.config.preset} model with another config; "
                              f"the training config asks for {cfg.preset}")

@@ -9,6 +9,7 @@ around the centre frame, defects replaced under a learned matte)::
     base   = centre + rlow(guide - centre)
     cand_k = frame_k + rlow(guide - frame_k)          every other frame k
     fill   = sum_j softmax(select)_j * [cand_k..., spatial, guide(, median)]_j
+             (or ``spatial`` alone in models with fill = "spatial", FILL_MODES)
     x0     = base + dz(matte) * (fill - base) + residual
 
 ``centre`` is the degraded centre frame of the window and ``rlow`` a robust
@@ -33,9 +34,10 @@ Models with ``keep_clean`` (the shipped default) touch defects only::
 
     x0 = centre + near(M) * (x0 - centre),   M = dz(matte) * hysteresis
 
-``dz`` ramps over KEEP_CLEAN_RAMP, ``hysteresis`` keeps a matte region only if
-it holds a pixel whose matte probability reaches ``matte_seed`` (grown from it
-through the pixels with dz(matte) > 0), and ``near`` is M dilated by
+``dz`` ramps over the model's ``matte_ramp`` (default KEEP_CLEAN_RAMP),
+``hysteresis`` keeps a matte region only if it holds a pixel whose matte
+probability reaches ``matte_seed`` (grown from it through the pixels with
+dz(matte) > 0), and ``near`` is M dilated by
 KEEP_CLEAN_RADIUS px (max-pool): every other pixel is the centre frame bit for
 bit, grain, flicker and all. Where their ``spatial`` candidate has too little
 support (the middle of a large defect) a wide one (WIDE_FILL_SIGMA px) takes over.
@@ -91,7 +93,8 @@ MATTE_HI = 0.7
 MATTE_BIAS = -3.0
 #: Models with ``keep_clean`` change only pixels within this many pixels of the matte,
 KEEP_CLEAN_RADIUS = 2
-#: use this dead zone instead of (MATTE_LO, MATTE_HI)...
+#: use a dead zone of their own instead of (MATTE_LO, MATTE_HI), by default this one
+#: (``matte_ramp``: a calibration of the weights, like ``matte_seed``)...
 KEEP_CLEAN_RAMP = (0.1, 0.5)
 #: ...and keep a matte region only if it holds a pixel whose matte probability reaches
 #: the model's ``matte_seed`` (ModelConfig: a calibration of its weights), grown from it
@@ -103,6 +106,11 @@ GROW_STEPS = 32
 #: proportion, so the middle of a large defect is filled from its surroundings
 WIDE_FILL_SIGMA = 8.0
 WIDE_FILL_BELOW = 0.2
+#: How the picture under the matte is made: ``select`` (the learned per-pixel choice
+#: between the candidates; what training trains) or ``spatial`` (the spatial fill alone:
+#: better under fast pans, where the other frames are unaligned, worse on still
+#: backgrounds; see MODEL_CARD.md). Neither adds or drops weights.
+FILL_MODES = ("select", "spatial")
 #: Width of the shallow full-resolution detector path.
 DETECTOR_CH = 32
 
@@ -121,6 +129,8 @@ class DenoiserConfig:
     median_candidate: bool = False  # the temporal median is a fill candidate too
     keep_clean: bool = False  # pixels away from the matte are the centre frame, bit for bit
     matte_seed: float = 0.9  # keep_clean: the confidence a kept matte region must reach
+    fill: str = "select"  # FILL_MODES: how the picture under the matte is made
+    matte_ramp: tuple[float, float] = KEEP_CLEAN_RAMP  # keep_clean: dz's 0 and 1 ends
 
 
 def _hysteresis(seeds: Tensor, allowed: Tensor) -> Tensor:
@@ -193,6 +203,10 @@ class Denoiser(nn.Module):
 
     def __init__(self, cfg: DenoiserConfig) -> None:
         super().__init__()
+        if cfg.fill not in FILL_MODES:
+            raise ValueError(f"fill must be one of {FILL_MODES}, got {cfg.fill!r}")
+        if not 0.0 <= cfg.matte_ramp[0] < cfg.matte_ramp[1] <= 1.0:
+            raise ValueError(f"matte_ramp must be 0 <= lo < hi <= 1, got {cfg.matte_ramp}")
         self.cfg = cfg
         ch = cfg.channels
         self.fusion = FrameFusionModule(cfg.frames, cfg.fusion_ch)
@@ -274,11 +288,14 @@ class Denoiser(nn.Module):
         out = torch.cat([out[:, :3], out[:, 3:] + det], dim=1)
         m = self._matte(out[:, 3:4])
         spatial = self._spatial_fill(base, m)
-        extra = [median] if self.cfg.median_candidate else []
-        cands = torch.cat([others, spatial, g, *extra], dim=1)
-        b, _, h, w = cands.shape
-        sel = torch.softmax(out[:, 4:], dim=1)
-        fill = (cands.reshape(b, self.n_candidates, 3, h, w) * sel[:, :, None]).sum(dim=1)
+        if self.cfg.fill == "spatial":
+            fill = spatial
+        else:
+            extra = [median] if self.cfg.median_candidate else []
+            cands = torch.cat([others, spatial, g, *extra], dim=1)
+            b, _, h, w = cands.shape
+            sel = torch.softmax(out[:, 4:], dim=1)
+            fill = (cands.reshape(b, self.n_candidates, 3, h, w) * sel[:, :, None]).sum(dim=1)
         x0 = base + m * (fill - base) + out[:, :3]
         if self.cfg.keep_clean:
             k = 2 * KEEP_CLEAN_RADIUS + 1
@@ -292,7 +309,7 @@ class Denoiser(nn.Module):
         from its own loss only (the restoration loss would push it toward 0 while the
         fill is still poor)."""
         p = torch.sigmoid(logit).detach()
-        lo, hi = KEEP_CLEAN_RAMP if self.cfg.keep_clean else (MATTE_LO, MATTE_HI)
+        lo, hi = self.cfg.matte_ramp if self.cfg.keep_clean else (MATTE_LO, MATTE_HI)
         m = ((p - lo) / (hi - lo)).clamp(0.0, 1.0)
         if self.cfg.keep_clean:
             m = m * _hysteresis(p >= self.cfg.matte_seed, m > 0)

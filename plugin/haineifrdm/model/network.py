@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from ..contract import T_EMB_DIM, THUMB_SIZE, ModelDims
 from .context import ContextEncoder
-from .denoiser import Denoiser, DenoiserConfig
+from .denoiser import KEEP_CLEAN_RAMP, Denoiser, DenoiserConfig
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,11 @@ class ModelConfig:
     #: keep_clean: a matte region is kept only if it holds a pixel this confident (a
     #: calibration of the trained weights, chosen on the validation sets)
     matte_seed: float = 0.9
+    #: the picture under the matte: "select" (learned choice between the candidates) or
+    #: "spatial" (the spatial fill alone); see denoiser.FILL_MODES
+    fill: str = "select"
+    #: keep_clean: the matte's dead zone, (0 below, 1 above); a calibration like matte_seed
+    matte_ramp: tuple[float, float] = KEEP_CLEAN_RAMP
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,7 +56,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
         d = dict(d)
-        for key in ("channels", "freq_levels"):
+        for key in ("channels", "freq_levels", "matte_ramp"):
             if key in d:
                 d[key] = tuple(d[key])
         return cls(**d)
@@ -92,7 +97,8 @@ class HaineiFRDM(nn.Module):
             blocks=config.blocks, freq_levels=config.freq_levels, token_dim=config.token_dim,
             t_emb_dim=config.t_emb_dim, cond_dim=config.cond_dim, heads=config.heads,
             median_candidate=config.median_candidate, keep_clean=config.keep_clean,
-            matte_seed=config.matte_seed))
+            matte_seed=config.matte_seed, fill=config.fill,
+            matte_ramp=config.matte_ramp))
 
     @property
     def dims(self) -> ModelDims:
