@@ -39,13 +39,13 @@ def main() -> None:
     if args.matte_seed is not None:
         changes["matte_seed"] = args.matte_seed
     if args.matte_ramp is not None:
-        lo, hi = args.matte_ramp
-        if not 0.0 <= lo < hi <= 1.0:
-            ap.error("--matte-ramp needs 0 <= LO < HI <= 1")
-        changes["matte_ramp"] = (lo, hi)
+        changes["matte_ramp"] = tuple(args.matte_ramp)
     if args.fill:
         changes["fill"] = args.fill
-    out = HaineiFRDM(replace(model.config, **changes))  # type: ignore[arg-type]
+    try:  # the network checks its own calibration (e.g. the ramp's order and range)
+        out = HaineiFRDM(replace(model.config, **changes))  # type: ignore[arg-type]
+    except ValueError as e:
+        ap.error(str(e))
     out.load_state_dict(model.state_dict())
     meta = {k: v for k, v in read_metadata(args.src).items() if k != CONFIG_KEY}
     save_model(out, args.dst, meta)

@@ -233,6 +233,10 @@ def test_calibrate_gate_script_sets_the_gate_and_keeps_the_weights(tmp_path: Pat
     same = subprocess.run([*run, str(src), "--matte-seed", "0.5"], capture_output=True,
                           text=True)
     assert same.returncode != 0 and "never overwritten" in same.stderr
+    bad = subprocess.run([*run, str(tmp_path / "bad.safetensors"), "--matte-ramp", "0.5", "0.1"],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "matte_ramp must be" in bad.stderr
+    assert not (tmp_path / "bad.safetensors").exists()
     assert src.read_bytes() == before
 
 

@@ -107,14 +107,15 @@ def test_init_starts_from_given_weights_and_refuses_another_preset(tmp_path: Pat
     assert not start.config.register_frames
     # a shipped, calibrated model (keep_clean on, its own matte_seed and fill mode) trains
     # ungated, with the learned selection
-    shipped = HaineiFRDM(replace(moved.config, matte_seed=0.95, fill="spatial"))
+    shipped = HaineiFRDM(replace(moved.config, matte_seed=0.95, fill="spatial",
+                                 matte_ramp=(0.1, 0.3)))
     shipped.load_state_dict(moved.state_dict())
     save_model(shipped, tmp_path / "shipped.safetensors")
     cfg.keep_clean = False
     train(cfg, tmp_path / "s", init=tmp_path / "shipped.safetensors")
     ungated = load_model(tmp_path / "s" / "last.safetensors").config
     assert not ungated.keep_clean and ungated.matte_seed == 0.9  # the calibration resets
-    assert ungated.fill == "select"
+    assert ungated.fill == "select" and ungated.matte_ramp == (0.1, 0.5)
     small = TrainConfig(preset="small", pack=str(pack_dir), patch=32, batch=2, steps=1)
     with pytest.raises(ValueError, match="another config"):
         train(small, tmp_path / "c", init=tmp_path / "a" / "last.safetensors")
