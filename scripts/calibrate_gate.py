@@ -5,7 +5,7 @@ gate on, and its hysteresis seed, dead zone and fill mode chosen on the validati
 (seeds 5000+ and 6000+, see MODEL_CARD.md). Writes atomically; never overwrites its input.
 
 Usage: python scripts/calibrate_gate.py IN.safetensors OUT.safetensors [--keep-clean on|off]
-       [--matte-seed 0.95] [--matte-ramp 0.1 0.3] [--fill select|spatial]
+       [--matte-seed 0.95] [--matte-ramp 0.1 0.3] [--fill select|spatial|gated]
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from onnx import TensorProto, helper
 
 from haineifrdm.cli.main import main
 from haineifrdm.engine import Restorer
-from haineifrdm.model import create_model, save_model
+from haineifrdm.model import HaineiFRDM, create_model, save_model
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,9 @@ def test_onnxruntime_backend_matches_torch(exported: Path) -> None:
 
 def test_keep_clean_model_returns_clean_pixels_bit_for_bit(tmp_path: Path) -> None:
     torch.manual_seed(1)
-    net = create_model("tiny", keep_clean=True)
+    plain = create_model("tiny", keep_clean=True)
+    net = HaineiFRDM(replace(plain.config, fill="gated"))  # the shipped model's form
+    net.load_state_dict(plain.state_dict())
     with torch.no_grad():
         net.denoiser_net.head.weight.mul_(200.0)  # a residual and a matte that matter,
         net.denoiser_net.head.bias[3] = -4.0  # the matte on about a third of the frame
@@ -84,7 +87,8 @@ def test_keep_clean_model_returns_clean_pixels_bit_for_bit(tmp_path: Path) -> No
     out = tmp_path / "keep-export"
     assert main(["export", "--checkpoint", str(ckpt), "--out", str(out), "--patch", "32",
                  "--batch", "1-4"]) == 0
-    assert read_manifest(out)["model"]["config"]["keep_clean"] is True
+    config = read_manifest(out)["model"]["config"]
+    assert config["keep_clean"] is True and config["fill"] == "gated"
     win = np.random.default_rng(0).random((5, 45, 70, 3), dtype=np.float32)
     kw = {"patch": 32, "overlap": 8, "steps": 2, "seed": 2}
     ort_out = Restorer(model=out, backend="onnxruntime", **kw).restore(win)

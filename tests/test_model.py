@@ -255,6 +255,62 @@ def test_spatial_fill_mode_ignores_the_selection_and_adds_no_weights() -> None:
         HaineiFRDM(replace(plain.config, fill="median"))
 
 
+def _square_fill(model: HaineiFRDM, window: torch.Tensor, guide: torch.Tensor, pick: int
+                 ) -> torch.Tensor:
+    """The output [1, 3, 32, 32] with the matte on over [10:14, 20:24] only and the fill
+    choice forced to candidate ``pick``."""
+    inp = make_inputs(model, batch=1, size=32)
+    net = copy.deepcopy(model.denoiser_net)
+    with torch.no_grad():
+        for conv in (net.head, net.detector[-1]):
+            conv.weight.zero_()
+            conv.bias.zero_()
+        net.head.bias[3] = -60.0
+        net.head.bias[4 + pick] = 60.0
+
+    def square(_m: nn.Module, _i: object, out: torch.Tensor) -> torch.Tensor:
+        out = out.clone()
+        out[:, 0, 10:14, 20:24] = 120.0  # on top of the head's -60
+        return out
+
+    net.detector.register_forward_hook(square)
+    with torch.no_grad():
+        tok = model.context(inp["thumb"])
+        return net(inp["x_t"], window, guide, tok, inp["box"], inp["t_emb"])
+
+
+def test_gated_fill_takes_the_other_frames_only_where_they_show_the_centre() -> None:
+    torch.manual_seed(0)
+    select = create_model("tiny").eval()
+    gated = HaineiFRDM(replace(select.config, fill="gated")).eval()
+    gated.load_state_dict(select.state_dict())  # the same weights, nothing more
+    r = select.dims.radius
+    f = 2 * r + 1
+    spatial = select.denoiser_net.n_candidates - 2  # the others, spatial, guide
+    clean = torch.rand(1, 3, 32, 32)
+    moved = [torch.rand(1, 3, 32, 32) for _ in range(f)]  # other pictures: a fast pan
+    sq = (..., slice(10, 14), slice(20, 24))
+    centre = clean.clone()
+    centre[sq] = 0.0  # a dark speck in the centre frame only
+    # a still background: every frame shows the centre's picture; the choice stands
+    still = torch.cat([*[clean] * r, centre, *[clean] * r], dim=1)
+    torch.testing.assert_close(_square_fill(gated, still, clean, 0),
+                               _square_fill(select, still, clean, 0), atol=1e-6, rtol=0)
+    torch.testing.assert_close(_square_fill(gated, still, clean, 0)[sq], clean[sq], atol=1e-4,
+                               rtol=0)
+    # a pan: no other frame shows it; whatever the choice, the spatial fill
+    pan = torch.cat([*moved[:r], centre, *moved[r + 1:]], dim=1)
+    want = _square_fill(select, pan, clean, spatial)
+    torch.testing.assert_close(_square_fill(gated, pan, clean, 0), want, atol=1e-5, rtol=0)
+    assert (_square_fill(select, pan, clean, 0)[sq] - want[sq]).abs().mean() > 0.1
+    # an object passed over the speck in the older frames: a choice of the oldest frame
+    # goes to the newer ones, which show the background
+    half = torch.cat([*moved[:r], centre, *[clean] * r], dim=1)
+    torch.testing.assert_close(_square_fill(gated, half, clean, 0)[sq], clean[sq], atol=1e-4,
+                               rtol=0)
+    assert (_square_fill(select, half, clean, 0)[sq] - clean[sq]).abs().mean() > 0.1
+
+
 def test_keep_clean_spatial_fill_reaches_the_middle_of_a_large_defect() -> None:
     torch.manual_seed(0)
     model = HaineiFRDM(replace(create_model("tiny").config, keep_clean=True)).eval()

@@ -15,6 +15,7 @@
 
 #include "haineifrdm/block_motion.hpp"
 #include "haineifrdm/deflicker.hpp"
+#include "haineifrdm/line_scratch.hpp"
 #include "haineifrdm/motion_veto.hpp"
 #include "haineifrdm/noise.hpp"
 #include "haineifrdm/patch_grid.hpp"
@@ -274,6 +275,42 @@ PYBIND11_MODULE(_engine, m) {
       "(restored with moving content given back, changed px, vetoed px): the sampler's last "
       "pass (motion_veto.hpp) on `restored` [H, W, 3], the centre of `window` [F, H, W, 3].");
   m.def(
+      "remove_line_scratches",
+      [](const py::array& window, const py::array& restored, float threshold,
+         float detect_quantile, int32_t persist, int32_t median_width, int32_t max_width) {
+        FArray w = contiguous(window);
+        FArray r = contiguous(restored);
+        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+        if (r.ndim() != 3 || r.shape(0) != w.shape(1) || r.shape(1) != w.shape(2) || r.shape(2) != 3) {
+          throw std::invalid_argument("restored must be [H, W, 3], the size of the window's frames");
+        }
+        ScratchParams p;
+        p.threshold = threshold;
+        p.detect_quantile = detect_quantile;
+        p.persist = persist;
+        p.median_width = median_width;
+        p.max_width = max_width;
+        py::array_t<float> out(r.request().shape);
+        std::memcpy(out.mutable_data(), r.data(), static_cast<size_t>(r.size()) * sizeof(float));
+        ScratchStats st;
+        {
+          py::gil_scoped_release release;
+          st = haineifrdm::remove_line_scratches(
+              w.data(), static_cast<int32_t>(w.shape(0)), static_cast<int32_t>(w.shape(1)),
+              static_cast<int32_t>(w.shape(2)), out.mutable_data(), p, nullptr);
+        }
+        return py::make_tuple(out, st.columns, st.pixels);
+      },
+      py::arg("window"), py::arg("restored"), py::kw_only(),
+      py::arg("threshold") = ScratchParams{}.threshold,
+      py::arg("detect_quantile") = ScratchParams{}.detect_quantile,
+      py::arg("persist") = ScratchParams{}.persist,
+      py::arg("median_width") = ScratchParams{}.median_width,
+      py::arg("max_width") = ScratchParams{}.max_width,
+      "(restored with persistent vertical scratches solved out of the degraded centre, "
+      "scratch columns, pixels solved): the sampler's line-scratch pass (line_scratch.hpp) on "
+      "`restored` [H, W, 3], the centre of `window` [F, H, W, 3].");
+  m.def(
       "patch_shifts",
       [](const py::array& window, int32_t y, int32_t x, int32_t size, int32_t max_shift) {
         FArray w = contiguous(window);
@@ -325,7 +362,7 @@ PYBIND11_MODULE(_engine, m) {
       .def(py::init([](py::object backend, int32_t radius, int32_t thumb, int32_t n_tokens,
                        int32_t token_dim, int32_t t_emb_dim, int32_t size_multiple,
                        int32_t patch, int32_t overlap, int32_t lowres, bool two_stage,
-                       bool register_frames, bool motion_veto, bool deflicker, std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
+                       bool register_frames, bool motion_veto, bool line_scratch, bool deflicker, std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
                        uint64_t seed, int32_t batch, int32_t threads) {
              ModelShape shape{radius, thumb, n_tokens, token_dim, t_emb_dim, size_multiple};
              SamplerConfig cfg;
@@ -335,6 +372,7 @@ PYBIND11_MODULE(_engine, m) {
              cfg.two_stage = two_stage;
              cfg.register_frames = register_frames;
              cfg.motion_veto = motion_veto;
+             cfg.line_scratch = line_scratch;
              cfg.deflicker = deflicker;
              cfg.timesteps = std::move(timesteps);
              cfg.etas = std::move(etas);
@@ -348,7 +386,7 @@ PYBIND11_MODULE(_engine, m) {
            py::arg("backend"), py::kw_only(), py::arg("radius"), py::arg("thumb"),
            py::arg("n_tokens"), py::arg("token_dim"), py::arg("t_emb_dim"),
            py::arg("size_multiple"), py::arg("patch"), py::arg("overlap"), py::arg("lowres"),
-           py::arg("two_stage"), py::arg("register_frames"), py::arg("motion_veto") = false, py::arg("deflicker") = false, py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
+           py::arg("two_stage"), py::arg("register_frames"), py::arg("motion_veto") = false, py::arg("line_scratch") = false, py::arg("deflicker") = false, py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
            py::arg("seed"), py::arg("batch"), py::arg("threads") = 0)
       .def(
           "restore",
@@ -402,6 +440,8 @@ PYBIND11_MODULE(_engine, m) {
         d["register_s"] = t.register_s;
         d["veto_s"] = t.veto_s;
         d["vetoed_px"] = t.vetoed_px;
+        d["scratch_s"] = t.scratch_s;
+        d["scratch_px"] = t.scratch_px;
         d["deflicker_s"] = t.deflicker_s;
         d["exposure_gain"] = t.exposure_gain;
         d["denoise_calls"] = t.denoise_calls;

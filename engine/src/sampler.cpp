@@ -7,6 +7,7 @@
 #include <string>
 
 #include "haineifrdm/deflicker.hpp"
+#include "haineifrdm/line_scratch.hpp"
 #include "haineifrdm/motion_veto.hpp"
 #include "haineifrdm/noise.hpp"
 #include "haineifrdm/patch_grid.hpp"
@@ -142,6 +143,12 @@ void Sampler::restore(const float* window, int32_t height, int32_t width, float*
     timings_.vetoed_px =
         motion_veto(window, frames, height, width, out, config_.veto, pool_.get()).vetoed;
     timings_.veto_s = seconds_since(tv);
+  }
+  if (config_.line_scratch) {
+    const auto ts = Clock::now();
+    timings_.scratch_px =
+        remove_line_scratches(window, frames, height, width, out, config_.scratch, pool_.get()).pixels;
+    timings_.scratch_s = seconds_since(ts);
   }
   if (config_.deflicker) {
     const auto td = Clock::now();

@@ -9,7 +9,9 @@
 // once on the canvas, with noise from one counter-based field keyed by (seed,
 // frame, step). Last, optionally, the motion veto (motion_veto.hpp) gives changed
 // pixels whose content an adjacent frame shows displaced back to the centre frame,
-// and the deflicker scales the result to the window's mean exposure.
+// the line-scratch pass (line_scratch.hpp) solves persistent vertical scratches out
+// of the degraded centre frame, and the deflicker scales the result to the window's
+// mean exposure.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,7 @@
 
 #include "haineifrdm/backend.hpp"
 #include "haineifrdm/deflicker.hpp"
+#include "haineifrdm/line_scratch.hpp"
 #include "haineifrdm/motion_veto.hpp"
 
 namespace haineifrdm {
@@ -43,6 +46,8 @@ struct SamplerConfig {
   bool register_frames = false;  // motion-compensate each patch's window (registration.hpp)
   bool motion_veto = false;      // give moving content back after stage 2 (motion_veto.hpp)
   VetoParams veto;
+  bool line_scratch = false;     // take persistent vertical scratches out (line_scratch.hpp)
+  ScratchParams scratch;
   bool deflicker = false;        // bring the result to the window's exposure (deflicker.hpp)
   DeflickerParams deflicker_params;
   std::vector<int32_t> timesteps;  // decreasing trained steps to visit, e.g. {4, 3, 2, 1}
@@ -71,6 +76,8 @@ struct Timings {
   double register_s = 0;  // motion compensation (both stages)
   double veto_s = 0;      // the motion veto
   int64_t vetoed_px = 0;  // pixels it gave back to the centre frame
+  double scratch_s = 0;     // the line-scratch pass
+  int64_t scratch_px = 0;   // pixels it solved for
   double deflicker_s = 0;     // the exposure estimate
   double exposure_gain = 1;   // the gain applied to the result (1 = none)
   int64_t denoise_calls = 0;

@@ -27,6 +27,9 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
                    help="keep changes on content that an adjacent frame shows displaced "
                    "(by default they are given back: moving objects and edges that weave in the "
                    "gate are not defects)")
+    p.add_argument("--no-line-scratch", dest="line_scratch", action="store_false",
+                   help="leave persistent vertical scratches to the network (by default "
+                   "they are solved out of the frame: see ARCHITECTURE.md)")
     p.add_argument("--no-deflicker", dest="deflicker", action="store_false",
                    help="leave each frame's exposure as it is (by default it is brought to "
                    "the mean of its temporal window)")
@@ -52,7 +55,7 @@ def make_restorer(args: argparse.Namespace) -> object:
         return Restorer(model=args.model, backend=args.backend, patch=args.patch,
                         overlap=args.overlap, steps=QUALITY_STEPS[args.quality], seed=args.seed,
                         radius=args.radius, device=args.device, motion_veto=args.motion_veto,
-                        deflicker=args.deflicker)
+                        line_scratch=args.line_scratch, deflicker=args.deflicker)
     except (ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from exc
 

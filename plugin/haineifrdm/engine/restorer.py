@@ -85,10 +85,11 @@ def activation_maps(resolved: ResolvedModel) -> int:
 class Restorer:
     """Restores the centre frame of a temporal window with the two-stage patch sampler.
 
-    ``motion_veto`` (default on) runs the engine's last pass, which gives back changed
-    pixels whose content an adjacent frame shows displaced (motion_veto.hpp);
-    ``deflicker`` (default on) then scales the result to the window's mean exposure
-    (deflicker.hpp).
+    ``motion_veto`` (default on) runs the engine's pass after the network, which gives
+    back changed pixels whose content an adjacent frame shows displaced (motion_veto.hpp);
+    ``line_scratch`` (default on) then solves persistent vertical scratches out of the
+    degraded centre frame (line_scratch.hpp); ``deflicker`` (default on) last scales the
+    result to the window's mean exposure (deflicker.hpp).
     """
 
     def __init__(self, model: str | Path | HaineiFRDM = "default", backend: str = "auto",
@@ -96,7 +97,8 @@ class Restorer:
                  radius: int | None = None, lowres: int | None = None, two_stage: bool = True,
                  batch: int | None = None, memory_budget: int = 512 << 20,
                  device: str | None = None, precision: str = "fp32", threads: int = 0,
-                 motion_veto: bool = True, deflicker: bool = True) -> None:
+                 motion_veto: bool = True, line_scratch: bool = True,
+                 deflicker: bool = True) -> None:
         if precision not in ("fp32", "fp16"):
             raise ValueError(f"precision must be fp32 or fp16, got {precision!r}")
         self.resolved = resolve_model(model, device or "cpu")
@@ -126,7 +128,8 @@ class Restorer:
             self.backend, radius=dims.radius, thumb=dims.thumb, n_tokens=dims.n_tokens,
             token_dim=dims.token_dim, t_emb_dim=dims.t_emb_dim, size_multiple=m, patch=patch,
             overlap=overlap, lowres=lowres or 0, two_stage=two_stage,
-            register_frames=dims.register_frames, motion_veto=motion_veto, deflicker=deflicker,
+            register_frames=dims.register_frames, motion_veto=motion_veto,
+            line_scratch=line_scratch, deflicker=deflicker,
             timesteps=self.timesteps,
             etas=list(schedule.etas), kappa=schedule.kappa, seed=seed, batch=self.batch,
             threads=threads)

@@ -9,7 +9,9 @@ around the centre frame, defects replaced under a learned matte)::
     base   = centre + rlow(guide - centre)
     cand_k = frame_k + rlow(guide - frame_k)          every other frame k
     fill   = sum_j softmax(select)_j * [cand_k..., spatial, guide(, median)]_j
-             (or ``spatial`` alone in models with fill = "spatial", FILL_MODES)
+             (or ``spatial`` alone in models with fill = "spatial"; in models with
+             fill = "gated" each cand_k's share scaled by that frame's agreement
+             with the centre around the pixel: FILL_MODES)
     x0     = base + dz(matte) * (fill - base) + residual
 
 ``centre`` is the degraded centre frame of the window and ``rlow`` a robust
@@ -107,10 +109,21 @@ GROW_STEPS = 32
 WIDE_FILL_SIGMA = 8.0
 WIDE_FILL_BELOW = 0.2
 #: How the picture under the matte is made: ``select`` (the learned per-pixel choice
-#: between the candidates; what training trains) or ``spatial`` (the spatial fill alone:
+#: between the candidates; what training trains), ``spatial`` (the spatial fill alone:
 #: better under fast pans, where the other frames are unaligned, worse on still
-#: backgrounds; see MODEL_CARD.md). Neither adds or drops weights.
-FILL_MODES = ("select", "spatial")
+#: backgrounds; see MODEL_CARD.md) or ``gated`` (the learned choice, with each other
+#: frame's share scaled by how well that frame matches the centre around the defect;
+#: see :meth:`Denoiser._frame_agreement`). None adds or drops weights.
+FILL_MODES = ("select", "spatial", "gated")
+#: ``gated`` fill: a frame matches the centre at a pixel when the mean absolute
+#: difference between the two (grey, each pre-smoothed by a Gaussian of GATE_PRE_SIGMA
+#: px so grain averages out), over the pixels outside the matte within a Gaussian of
+#: GATE_SIGMA px, is below GATE_LO; above GATE_HI it does not (linear between). Chosen
+#: on the validation sets (seed 5000, moving and still) and a static speck.
+GATE_PRE_SIGMA = 1.0
+GATE_SIGMA = 4.0
+GATE_LO = 0.005
+GATE_HI = 0.02
 #: Width of the shallow full-resolution detector path.
 DETECTOR_CH = 32
 
@@ -254,6 +267,8 @@ class Denoiser(nn.Module):
         self.fill_w = GaussianBlur(FILL_SIGMA, channels=1)
         self.wide_rgb = GaussianBlur(WIDE_FILL_SIGMA, channels=3)
         self.wide_w = GaussianBlur(WIDE_FILL_SIGMA, channels=1)
+        self.gate_pre = GaussianBlur(GATE_PRE_SIGMA, channels=cfg.frames)  # F - 1 frames + keep
+        self.gate_mean = GaussianBlur(GATE_SIGMA, channels=cfg.frames)
 
     @property
     def size_multiple(self) -> int:
@@ -295,7 +310,10 @@ class Denoiser(nn.Module):
             cands = torch.cat([others, spatial, g, *extra], dim=1)
             b, _, h, w = cands.shape
             sel = torch.softmax(out[:, 4:], dim=1)
-            fill = (cands.reshape(b, self.n_candidates, 3, h, w) * sel[:, :, None]).sum(dim=1)
+            if self.cfg.fill == "gated":
+                fill = self._gated_fill(sel, cands, others, base, spatial, m)
+            else:
+                fill = (cands.reshape(b, self.n_candidates, 3, h, w) * sel[:, :, None]).sum(dim=1)
         x0 = base + m * (fill - base) + out[:, :3]
         if self.cfg.keep_clean:
             k = 2 * KEEP_CLEAN_RADIUS + 1
@@ -327,6 +345,38 @@ class Denoiser(nn.Module):
         wide = self.wide_rgb(kept) / (self.wide_w(keep) + 1e-3)
         a = (support / WIDE_FILL_BELOW).clamp(max=1.0)
         return a * spatial + (1.0 - a) * wide
+
+    def _frame_agreement(self, others: Tensor, base: Tensor, m: Tensor) -> Tensor:
+        """How far each other frame (``others`` [B, 3(F-1), P, P], matched like ``base``
+        [B, 3, P, P]) shows what the centre shows around each pixel, judged on the
+        pixels outside the matte ``m``: [B, F-1, P, P] in [0, 1], 1 = the same picture
+        (a still background), 0 = another one (a pan, a moving object)."""
+        b, c, h, w = others.shape
+        n = c // 3
+        diff = (others.reshape(b, n, 3, h, w) - base[:, None]).mean(dim=2)
+        keep = (m <= 0).float()
+        pre = self.gate_pre(torch.cat([diff * keep, keep], dim=1))
+        smooth = pre[:, :n] / (pre[:, n:] + 1e-3)
+        mean = self.gate_mean(torch.cat([smooth.abs() * keep, keep], dim=1))
+        mismatch = mean[:, :n] / (mean[:, n:] + 1e-3)
+        return ((GATE_HI - mismatch) / (GATE_HI - GATE_LO)).clamp(0.0, 1.0)
+
+    def _gated_fill(self, sel: Tensor, cands: Tensor, others: Tensor, base: Tensor,
+                    spatial: Tensor, m: Tensor) -> Tensor:
+        """The learned choice ``sel`` [B, n_candidates, P, P] over ``cands`` with each
+        other frame's share scaled by its agreement; the share taken away goes to the
+        frames that agree (weighted by their agreement) as far as the best of them
+        agrees, and to the spatial fill for the rest."""
+        b, _, h, w = cands.shape
+        r = self._frame_agreement(others, base, m)
+        n = r.shape[1]
+        frames = others.reshape(b, n, 3, h, w)
+        lost = (sel[:, :n] * (1.0 - r)).sum(dim=1, keepdim=True)
+        agreeing = (r[:, :, None] * frames).sum(dim=1) / (r.sum(dim=1, keepdim=True) + 1e-6)
+        best = r.amax(dim=1, keepdim=True)
+        kept = torch.cat([sel[:, :n] * r, sel[:, n:]], dim=1)
+        fill = (cands.reshape(b, self.n_candidates, 3, h, w) * kept[:, :, None]).sum(dim=1)
+        return fill + lost * (best * agreeing + (1.0 - best) * spatial)
 
     def _head(self, x_t: Tensor, guide: Tensor, window: Tensor, diffs: Tensor, tokens: Tensor,
               box: Tensor, t_emb: Tensor) -> Tensor:

@@ -1,0 +1,73 @@
+// Line-scratch removal: persistent vertical scratches taken out of the centre frame.
+//
+// A scratch along the film (the projector's or printer's gate) is a thin vertical line
+// that runs down most of the frame and stays within a pixel or two from one frame to
+// the next. Neither the network's temporal evidence (it is in every frame) nor its
+// fills see it well, but its form gives it away: each of its columns is the picture
+// blended toward black or white by one fraction alpha, the same all the way down:
+//
+//   degraded = clean * (1 - alpha(x)) + v * alpha(x),   v = 0 (dark) or 1 (bright)
+//
+// For each column and each polarity, the ratio of the frame to its horizontal
+// background (a `median_width`-px running median along the row, which keeps edges
+// and removes lines thinner than half of it) is 1 - alpha on a scratch, for
+// dark: grey / background, for bright: (1 - grey) / (1 - background). Over the rows
+// below `top` of the height (scratches may start lower, never below a third):
+//
+//   1. detection: a column is a scratch column when alpha at the `detect_quantile`
+//      of its rows' ratios (so at least that share of the rows agree, where picture
+//      detail such as a line of text darkens a column only here and there) is over
+//      `threshold`; runs of such columns wider than `max_width` px are no scratch; a
+//      column must also show in `persist` of the other frames of the window, within
+//      2|k| + 1 px at a distance of k frames (a panned thin structure moves on);
+//   2. growth: the columns beside a scratch column whose median ratio (below) gives an
+//      alpha over half the threshold join it (a scratch's faint flanks, which picture
+//      detail hides at the detection quantile);
+//   3. estimate: alpha(x) from the median of the column's ratios;
+//   4. per pixel of a scratch column: where the running vertical median (`vertical`
+//      rows) of its ratio agrees with the column's alpha (within half of it, or
+//      `threshold`; the scratch's start, objects in front), the clean value is
+//      solved for, with alpha capped at `max_alpha` (above, too little of the picture
+//      is left to divide back out).
+//
+// Columns within `border` px of the left or right edge are never scratch columns: on the
+// real film in ../shared the frame edge of the scan is the only thing found otherwise.
+// Every other pixel keeps the restoration's value bit for bit. The solved pixels
+// replace the restoration's (the scratch is taken out of the degraded frame, so its
+// grain stays). Thresholds chosen on the validation sets (seeds 5000 moving and still
+// of `haineifrdm eval`): detect quantile 0.85 against the median (text columns),
+// persist 2 against 0, threshold 0.04 against 0.06.
+#pragma once
+
+#include <cstdint>
+
+namespace haineifrdm {
+
+class ThreadPool;
+
+struct ScratchParams {
+  int32_t median_width = 31;     // running horizontal median for the background, px
+  float top = 0.34f;             // column statistics over the rows below this share of the height,
+  int32_t max_rows = 256;        // ...at most this many of them, evenly spaced
+  float detect_quantile = 0.85f; // quantile of a column's ratios that must show the scratch
+  float threshold = 0.04f;       // alpha a scratch column reaches at that quantile
+  int32_t persist = 2;           // other frames of the window that must show the column
+  int32_t max_width = 40;        // wider runs of columns are not scratches, px
+  int32_t border = 8;            // columns this close to the left or right edge are left alone
+                                 // (a scan's frame edge and gate shadow run down it too)
+  int32_t vertical = 15;         // rows of the running vertical median a pixel is judged by
+  float max_alpha = 0.85f;       // alpha is capped here when solving for the clean value
+};
+
+struct ScratchStats {
+  int32_t columns = 0;  // scratch columns found (both polarities)
+  int64_t pixels = 0;   // pixels solved for
+};
+
+// window: [frames, h, w, 3] float32 interleaved (the degraded frames, centre =
+// frames / 2); out: [h, w, 3], the restored centre frame, edited in place.
+// pool may be null.
+ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t h, int32_t w,
+                                   float* out, const ScratchParams& params, ThreadPool* pool);
+
+}  // namespace haineifrdm

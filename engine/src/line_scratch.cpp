@@ -1,0 +1,227 @@
+// Line-scratch removal (see line_scratch.hpp).
+#include "haineifrdm/line_scratch.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <functional>
+#include <stdexcept>
+#include <vector>
+
+#include "haineifrdm/patch_grid.hpp"
+#include "haineifrdm/thread_pool.hpp"
+
+namespace haineifrdm {
+namespace {
+
+constexpr float kFloor = 0.02f;  // background values are held above this before dividing
+
+void run(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+  if (pool != nullptr) {
+    pool->parallel_for(n, fn);
+  } else {
+    fn(0, n);
+  }
+}
+
+size_t at(int64_t i) { return static_cast<size_t>(i); }
+
+// Grey (RGB mean) of one frame [h, w, 3] -> [h, w].
+std::vector<float> grey_of(const float* rgb, int64_t px) {
+  std::vector<float> g(at(px));
+  for (int64_t i = 0; i < px; ++i) g[at(i)] = (rgb[3 * i] + rgb[3 * i + 1] + rgb[3 * i + 2]) / 3.0f;
+  return g;
+}
+
+// The running horizontal median of row `row` [w] at column x over +-r px (reflected).
+float row_median(const float* row, int32_t w, int32_t x, int32_t r, std::vector<float>& buf) {
+  buf.clear();
+  for (int32_t d = -r; d <= r; ++d) buf.push_back(row[reflect_index(x + d, w)]);
+  auto mid = buf.begin() + static_cast<std::ptrdiff_t>(buf.size() / 2);
+  std::nth_element(buf.begin(), mid, buf.end());
+  return *mid;
+}
+
+// 1 - alpha: how much of the picture a dark (polarity 0) or bright (1) blend left.
+float ratio(float g, float bg, int polarity) {
+  return polarity == 0 ? g / std::max(bg, kFloor) : (1.0f - g) / std::max(1.0f - bg, kFloor);
+}
+
+float quantile(std::vector<float>& v, float q) {
+  const auto k = static_cast<std::ptrdiff_t>(std::lround(q * static_cast<float>(v.size() - 1)));
+  std::nth_element(v.begin(), v.begin() + k, v.end());
+  return v[at(k)];
+}
+
+// Per column, for both polarities: alpha at the detection quantile and at the median of
+// the ratios over the rows from y0 down (at most max_rows of them, evenly spaced). [2][w]
+// each.
+struct ColumnAlpha {
+  std::array<std::vector<float>, 2> detect;
+  std::array<std::vector<float>, 2> median;
+};
+
+ColumnAlpha column_alpha(const std::vector<float>& g, int32_t h, int32_t w, int32_t y0,
+                         const ScratchParams& p, ThreadPool* pool) {
+  const int32_t step = std::max(1, (h - y0 + p.max_rows - 1) / p.max_rows);
+  const int32_t rows = (h - y0 + step - 1) / step;
+  const int32_t r = p.median_width / 2;
+  std::array<std::vector<float>, 2> ratios{std::vector<float>(at(int64_t{rows} * w)),
+                                           std::vector<float>(at(int64_t{rows} * w))};
+  run(pool, rows, [&](int64_t lo, int64_t hi) {
+    std::vector<float> buf;
+    for (int64_t j = lo; j < hi; ++j) {
+      const float* row = g.data() + (y0 + j * step) * w;
+      for (int32_t x = 0; x < w; ++x) {
+        const float bg = row_median(row, w, x, r, buf);
+        for (int pol = 0; pol < 2; ++pol) ratios[at(pol)][at(j * w + x)] = ratio(row[x], bg, pol);
+      }
+    }
+  });
+  ColumnAlpha out;
+  for (int pol = 0; pol < 2; ++pol) {
+    out.detect[at(pol)].assign(at(w), 0.0f);
+    out.median[at(pol)].assign(at(w), 0.0f);
+  }
+  run(pool, w, [&](int64_t lo, int64_t hi) {
+    std::vector<float> col(at(rows));
+    for (int64_t x = lo; x < hi; ++x) {
+      for (int pol = 0; pol < 2; ++pol) {
+        for (int32_t j = 0; j < rows; ++j) col[at(j)] = ratios[at(pol)][at(int64_t{j} * w + x)];
+        const float q = quantile(col, p.detect_quantile);
+        const float m = quantile(col, 0.5f);
+        out.detect[at(pol)][at(x)] = std::clamp(1.0f - q, 0.0f, 1.0f);
+        out.median[at(pol)][at(x)] = std::clamp(1.0f - m, 0.0f, 1.0f);
+      }
+    }
+  });
+  return out;
+}
+
+// Scratch columns of one polarity: over threshold at the detection quantile, in runs no
+// wider than max_width, and shown by `persist` of the other frames; then grown sideways
+// over the columns whose median alpha is over half the threshold (a scratch's faint
+// flanks, which picture detail hides at the detection quantile).
+std::vector<bool> scratch_columns(const std::vector<float>& centre_detect,
+                                  const std::vector<float>& centre_median,
+                                  const std::vector<std::vector<float>>& others_detect,
+                                  const std::vector<int32_t>& distance, int32_t w,
+                                  const ScratchParams& p) {
+  std::vector<bool> hit(at(w));
+  for (int32_t x = p.border; x < w - p.border; ++x) hit[at(x)] = centre_detect[at(x)] > p.threshold;
+  for (int32_t x = 0; x < w;) {
+    if (!hit[at(x)]) { ++x; continue; }
+    int32_t end = x;
+    while (end < w && hit[at(end)]) ++end;
+    if (end - x > p.max_width) std::fill(hit.begin() + x, hit.begin() + end, false);
+    x = end;
+  }
+  for (int32_t x = 0; x < w; ++x) {
+    if (!hit[at(x)]) continue;
+    int32_t shown = 0;
+    for (size_t k = 0; k < others_detect.size(); ++k) {
+      const int32_t reach = 2 * distance[k] + 1;
+      float best = 0.0f;
+      for (int32_t d = std::max(0, x - reach); d <= std::min(w - 1, x + reach); ++d)
+        best = std::max(best, others_detect[k][at(d)]);
+      if (best > 0.5f * p.threshold) ++shown;
+    }
+    hit[at(x)] = shown >= p.persist;
+  }
+  std::vector<bool> grown = hit;
+  for (int32_t x = 0; x < w; ++x) {
+    if (!hit[at(x)]) continue;
+    for (int32_t step : {-1, 1}) {
+      for (int32_t n = x + step; n >= p.border && n < w - p.border && !hit[at(n)] &&
+                                 centre_median[at(n)] > 0.5f * p.threshold;
+           n += step)
+        grown[at(n)] = true;
+    }
+  }
+  return grown;
+}
+
+}  // namespace
+
+ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t h, int32_t w,
+                                   float* out, const ScratchParams& p, ThreadPool* pool) {
+  if (frames < 1 || frames % 2 == 0)
+    throw std::invalid_argument("remove_line_scratches: the window needs an odd number of frames");
+  if (p.median_width < 3 || p.vertical < 1 || p.max_rows < 1 || p.border < 0 ||
+      !(p.top >= 0.0f && p.top < 1.0f) || !(p.detect_quantile >= 0.0f && p.detect_quantile <= 1.0f) ||
+      !(p.max_alpha < 1.0f))
+    throw std::invalid_argument("remove_line_scratches: bad parameters");
+  if (h < 3 || w <= 2 * p.border) return ScratchStats{};  // no room for a scratch column
+  const int64_t px = int64_t{h} * w;
+  const int32_t c = frames / 2;
+  const int32_t y0 = std::min(h - 1, static_cast<int32_t>(std::floor(p.top * static_cast<float>(h))));
+  std::vector<std::vector<float>> greys(at(frames));
+  run(pool, frames, [&](int64_t lo, int64_t hi) {
+    for (int64_t f = lo; f < hi; ++f) greys[at(f)] = grey_of(window + f * px * 3, px);
+  });
+  const ColumnAlpha centre = column_alpha(greys[at(c)], h, w, y0, p, pool);
+  ScratchStats stats;
+  bool any = false;
+  for (int pol = 0; pol < 2; ++pol)
+    for (float a : centre.detect[at(pol)]) any = any || a > p.threshold;
+  if (!any) return stats;  // the common case: no candidate column, nothing more to read
+  std::array<std::vector<std::vector<float>>, 2> others;
+  std::vector<int32_t> distance;
+  for (int32_t f = 0; f < frames; ++f) {
+    if (f == c) continue;
+    const ColumnAlpha a = column_alpha(greys[at(f)], h, w, y0, p, pool);
+    for (int pol = 0; pol < 2; ++pol) others[at(pol)].push_back(a.detect[at(pol)]);
+    distance.push_back(std::abs(f - c));
+  }
+  // per pixel: the larger alpha of the two polarities where the pixel agrees with it
+  std::vector<float> alpha(at(px), 0.0f);
+  std::vector<int8_t> polarity(at(px), 0);
+  const std::vector<float>& g = greys[at(c)];
+  const int32_t r = p.median_width / 2;
+  const int32_t half = p.vertical / 2;
+  for (int pol = 0; pol < 2; ++pol) {
+    const std::vector<bool> hit =
+        scratch_columns(centre.detect[at(pol)], centre.median[at(pol)], others[at(pol)],
+                        distance, w, p);
+    std::vector<int32_t> cols;
+    for (int32_t x = 0; x < w; ++x)
+      if (hit[at(x)]) cols.push_back(x);
+    stats.columns += static_cast<int32_t>(cols.size());
+    run(pool, static_cast<int64_t>(cols.size()), [&](int64_t lo, int64_t hi) {
+      std::vector<float> buf, rat(at(h)), win;
+      for (int64_t i = lo; i < hi; ++i) {
+        const int32_t x = cols[at(i)];
+        const float a_col = centre.median[at(pol)][at(x)];
+        for (int32_t y = 0; y < h; ++y) {
+          const float* row = g.data() + int64_t{y} * w;
+          rat[at(y)] = ratio(row[x], row_median(row, w, x, r, buf), pol);
+        }
+        for (int32_t y = 0; y < h; ++y) {
+          win.clear();
+          for (int32_t d = -half; d <= half; ++d) win.push_back(rat[at(std::clamp(y + d, 0, h - 1))]);
+          const float local = 1.0f - quantile(win, 0.5f);
+          if (std::abs(local - a_col) >= std::max(0.5f * a_col, p.threshold)) continue;
+          const float a = std::min(a_col, p.max_alpha);
+          const size_t k = at(int64_t{y} * w + x);
+          if (a > alpha[k]) {
+            alpha[k] = a;
+            polarity[k] = static_cast<int8_t>(pol);
+          }
+        }
+      }
+    });
+  }
+  const float* centre_rgb = window + int64_t{c} * px * 3;
+  for (int64_t i = 0; i < px; ++i) {
+    const float a = alpha[at(i)];
+    if (a <= 0.0f) continue;
+    ++stats.pixels;
+    for (int64_t ch = 0; ch < 3; ++ch) {
+      const float d = centre_rgb[3 * i + ch];
+      out[3 * i + ch] = polarity[at(i)] == 0 ? d / (1.0f - a) : 1.0f - (1.0f - d) / (1.0f - a);
+    }
+  }
+  return stats;
+}
+
+}  // namespace haineifrdm

@@ -1,0 +1,104 @@
+"""The line-scratch pass (line_scratch.hpp): persistent vertical scratches solved out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from haineifrdm import _engine
+from haineifrdm.engine import Restorer
+
+from .test_motion_veto import W, _scene
+
+
+def _alpha(x0: float, width: float = 3.0, amp: float = 0.6) -> np.ndarray:
+    """A scratch's blend fraction per column [W]: a damped cosine across it."""
+    d = np.arange(W, dtype=np.float32) - x0
+    profile = np.cos(np.pi * d / width) * np.exp(-np.abs(d) / (width / 2))
+    return np.clip(np.where(np.abs(d) < 2 * width, np.abs(profile), 0) * amp, 0, 1
+                   ).astype(np.float32)
+
+
+def _scratched(dark: bool = True, top: int = 0, frames: tuple[int, ...] = (0, 1, 2, 3, 4),
+               pan: tuple[int, int] = (3, 17)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(window [5, H, W, 3] with a scratch drifting 0.5 px a frame from row ``top`` down
+    in ``frames``, the clean centre frame, the centre's blend fraction [H, W])."""
+    window, _, _ = _scene(sprite_step=(4, 30), pan_step=pan, grain=0.02)
+    clean = window[2].copy()
+    value = 0.0 if dark else 1.0
+    centre_alpha = np.zeros(window.shape[1:3], np.float32)
+    for k in frames:
+        a = np.zeros(window.shape[1:3], np.float32)
+        a[top:] = _alpha(100.0 + 0.5 * k)
+        window[k] = window[k] * (1 - a[..., None]) + value * a[..., None]
+        if k == 2:
+            centre_alpha = a
+    return np.ascontiguousarray(window), clean, centre_alpha
+
+
+# mean error left in the scratch, as a share of the input's: a bright scratch leaves more
+# over the bright parts of the picture, where 1 - background is small
+@pytest.mark.parametrize(("dark", "share"), [(True, 0.3), (False, 0.6)])
+def test_a_persistent_scratch_is_solved_out_under_a_pan(dark: bool, share: float) -> None:
+    window, clean, alpha = _scratched(dark=dark)
+    out, columns, pixels = _engine.remove_line_scratches(window, window[2])
+    on = alpha > 0.05
+    before = np.abs(window[2] - clean)[on].mean()
+    after = np.abs(out - clean)[on].mean()
+    assert columns > 0 and pixels > 0.25 * on.sum()
+    assert before > 0.05 and after < share * before, (before, after)
+    # away from the scratch every pixel is the restoration's, bit for bit
+    np.testing.assert_array_equal(out[:, :90], window[2][:, :90])
+    np.testing.assert_array_equal(out[:, 112:], window[2][:, 112:])
+
+
+def test_a_scratch_that_starts_lower_is_solved_only_where_it_is() -> None:
+    window, clean, alpha = _scratched(top=60)
+    out, columns, _ = _engine.remove_line_scratches(window, window[2])
+    changed_above = (np.abs(out[:50] - window[2][:50]).max(axis=-1) > 0).sum()
+    assert columns > 0 and changed_above <= 0.02 * 50 * columns  # picture detail, here and there
+    on = alpha > 0.05
+    assert np.abs(out - clean)[on].mean() < 0.4 * np.abs(window[2] - clean)[on].mean()
+
+
+def test_lines_that_come_and_go_or_move_with_the_picture_are_left_alone() -> None:
+    # a line in the centre frame only (a hair, say) is the network's business
+    once, _, _ = _scratched(frames=(2,))
+    out, columns, pixels = _engine.remove_line_scratches(once, once[2])
+    assert (columns, pixels) == (0, 0)
+    np.testing.assert_array_equal(out, once[2])
+    # a thin dark pole in the picture moves with the pan, 17 px a frame
+    window, _, _ = _scene(sprite_step=(4, 30), pan_step=(0, 17), grain=0.02)
+    for k in range(5):
+        a = np.broadcast_to(_alpha(100.0 - 17 * (k - 2)), window.shape[1:3])
+        window[k] *= 1 - a[..., None]
+    assert _engine.remove_line_scratches(window, window[2])[2] == 0
+    # the frame edge of a scan runs down every frame too; the same line 12 px in is a scratch
+    for x0, found in ((3.0, False), (12.0, True)):
+        lined, _, _ = _scene(sprite_step=(4, 30), pan_step=(3, 17), grain=0.02)
+        lined *= 1 - _alpha(x0)[None, None, :, None]
+        assert (_engine.remove_line_scratches(lined, lined[2])[2] > 0) == found
+
+
+def test_the_pass_checks_its_input() -> None:
+    window, _, _ = _scratched()
+    with pytest.raises(ValueError, match="restored must be"):
+        _engine.remove_line_scratches(window, window[2][:, :10])
+    with pytest.raises(ValueError, match="odd number of frames"):
+        _engine.remove_line_scratches(window[:4], window[2])
+    tiny = np.ascontiguousarray(window[:, :2, :16])  # no room for a scratch: left as it is
+    out, columns, pixels = _engine.remove_line_scratches(tiny, tiny[2])
+    assert (columns, pixels) == (0, 0) and np.array_equal(out, tiny[2])
+
+
+def test_the_restorer_runs_the_pass_on_the_networks_result() -> None:
+    window, _, alpha = _scratched()
+    kw = {"model": "default", "patch": 128, "steps": 1, "seed": 2, "deflicker": False}
+    with_pass = Restorer(**kw)
+    got = with_pass.restore(window, frame_index=3)
+    without = Restorer(line_scratch=False, **kw)
+    plain = without.restore(window, frame_index=3)
+    want, _, pixels = _engine.remove_line_scratches(window, plain)
+    np.testing.assert_array_equal(got, want)
+    assert with_pass.last_timings["scratch_px"] == pixels > 0.25 * (alpha > 0.05).sum()
+    assert without.last_timings["scratch_px"] == 0
