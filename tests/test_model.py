@@ -255,11 +255,10 @@ def test_spatial_fill_mode_ignores_the_selection_and_adds_no_weights() -> None:
         HaineiFRDM(replace(plain.config, fill="median"))
 
 
-def _square_fill(model: HaineiFRDM, window: torch.Tensor, guide: torch.Tensor, pick: int
-                 ) -> torch.Tensor:
-    """The output [1, 3, 32, 32] with the matte on over [10:14, 20:24] only and the fill
-    choice forced to candidate ``pick``."""
-    inp = make_inputs(model, batch=1, size=32)
+def _fill_over(model: HaineiFRDM, inp: dict[str, torch.Tensor], rows: slice, cols: slice,
+               pick: int) -> torch.Tensor:
+    """The output with the matte on over [rows, cols] only and the fill choice forced to
+    candidate ``pick``."""
     net = copy.deepcopy(model.denoiser_net)
     with torch.no_grad():
         for conv in (net.head, net.detector[-1]):
@@ -268,15 +267,23 @@ def _square_fill(model: HaineiFRDM, window: torch.Tensor, guide: torch.Tensor, p
         net.head.bias[3] = -60.0
         net.head.bias[4 + pick] = 60.0
 
-    def square(_m: nn.Module, _i: object, out: torch.Tensor) -> torch.Tensor:
+    def region(_m: nn.Module, _i: object, out: torch.Tensor) -> torch.Tensor:
         out = out.clone()
-        out[:, 0, 10:14, 20:24] = 120.0  # on top of the head's -60
+        out[:, 0, rows, cols] = 120.0  # on top of the head's -60
         return out
 
-    net.detector.register_forward_hook(square)
+    net.detector.register_forward_hook(region)
     with torch.no_grad():
         tok = model.context(inp["thumb"])
-        return net(inp["x_t"], window, guide, tok, inp["box"], inp["t_emb"])
+        return net(inp["x_t"], inp["window"], inp["guide"], tok, inp["box"], inp["t_emb"])
+
+
+def _square_fill(model: HaineiFRDM, window: torch.Tensor, guide: torch.Tensor, pick: int
+                 ) -> torch.Tensor:
+    """The output [1, 3, 32, 32] of ``window`` and ``guide`` with the matte on over
+    [10:14, 20:24] only and the fill choice forced to candidate ``pick``."""
+    inp = make_inputs(model, batch=1, size=32) | {"window": window, "guide": guide}
+    return _fill_over(model, inp, slice(10, 14), slice(20, 24), pick)
 
 
 def test_gated_fill_takes_the_other_frames_only_where_they_show_the_centre() -> None:
@@ -317,24 +324,9 @@ def test_keep_clean_spatial_fill_reaches_the_middle_of_a_large_defect() -> None:
     inp = make_inputs(model, batch=1, size=48)
     inp["window"] = torch.full_like(inp["window"], 0.6)
     inp["guide"] = torch.full_like(inp["guide"], 0.6)
-    net = copy.deepcopy(model.denoiser_net)
     spatial = model.denoiser_net.n_candidates - 2  # the others, spatial, guide
-    with torch.no_grad():
-        for conv in (net.head, net.detector[-1]):
-            conv.weight.zero_()
-            conv.bias.zero_()
-        net.head.bias[3] = -60.0
-        net.head.bias[4 + spatial] = 60.0
-
-    def big_defect(_m: nn.Module, _i: object, out: torch.Tensor) -> torch.Tensor:
-        out = out.clone()
-        out[:, 0, 12:36, 12:36] = 120.0  # a 24 px defect: 12 px from its edge to the middle
-        return out
-
-    net.detector.register_forward_hook(big_defect)
-    with torch.no_grad():
-        tok = model.context(inp["thumb"])
-        got = net(inp["x_t"], inp["window"], inp["guide"], tok, inp["box"], inp["t_emb"])
+    # a 24 px defect: 12 px from its edge to the middle
+    got = _fill_over(model, inp, slice(12, 36), slice(12, 36), spatial)
     torch.testing.assert_close(got[..., 12:36, 12:36], torch.full_like(got[..., 12:36, 12:36],
                                                                        0.6), atol=3e-2, rtol=0)
 

@@ -92,6 +92,19 @@ struct PySampler {
 
 FArray contiguous(const py::array& a) { return FArray::ensure(a); }
 
+// A copy of `restored` [H, W, 3] for an engine pass to edit, checked against its window
+// `w` [F, H, W, 3].
+py::array_t<float> restored_copy(const FArray& w, const py::array& restored) {
+  FArray r = contiguous(restored);
+  if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+  if (r.ndim() != 3 || r.shape(0) != w.shape(1) || r.shape(1) != w.shape(2) || r.shape(2) != 3) {
+    throw std::invalid_argument("restored must be [H, W, 3], the size of the window's frames");
+  }
+  py::array_t<float> out(r.request().shape);
+  std::memcpy(out.mutable_data(), r.data(), static_cast<size_t>(r.size()) * sizeof(float));
+  return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_engine, m) {
@@ -243,11 +256,7 @@ PYBIND11_MODULE(_engine, m) {
       [](const py::array& window, const py::array& restored, int32_t block, int32_t max_shift,
          int32_t min_shift, float tau, int32_t protect, float column) {
         FArray w = contiguous(window);
-        FArray r = contiguous(restored);
-        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
-        if (r.ndim() != 3 || r.shape(0) != w.shape(1) || r.shape(1) != w.shape(2) || r.shape(2) != 3) {
-          throw std::invalid_argument("restored must be [H, W, 3], the size of the window's frames");
-        }
+        py::array_t<float> out = restored_copy(w, restored);
         VetoParams p;
         p.block = block;
         p.max_shift = max_shift;
@@ -255,8 +264,6 @@ PYBIND11_MODULE(_engine, m) {
         p.tau = tau;
         p.protect = protect;
         p.column = column;
-        py::array_t<float> out(r.request().shape);
-        std::memcpy(out.mutable_data(), r.data(), static_cast<size_t>(r.size()) * sizeof(float));
         VetoStats st;
         {
           py::gil_scoped_release release;
@@ -279,19 +286,13 @@ PYBIND11_MODULE(_engine, m) {
       [](const py::array& window, const py::array& restored, float threshold,
          float detect_quantile, int32_t persist, int32_t median_width, int32_t max_width) {
         FArray w = contiguous(window);
-        FArray r = contiguous(restored);
-        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
-        if (r.ndim() != 3 || r.shape(0) != w.shape(1) || r.shape(1) != w.shape(2) || r.shape(2) != 3) {
-          throw std::invalid_argument("restored must be [H, W, 3], the size of the window's frames");
-        }
+        py::array_t<float> out = restored_copy(w, restored);
         ScratchParams p;
         p.threshold = threshold;
         p.detect_quantile = detect_quantile;
         p.persist = persist;
         p.median_width = median_width;
         p.max_width = max_width;
-        py::array_t<float> out(r.request().shape);
-        std::memcpy(out.mutable_data(), r.data(), static_cast<size_t>(r.size()) * sizeof(float));
         ScratchStats st;
         {
           py::gil_scoped_release release;
