@@ -105,6 +105,15 @@ py::array_t<float> restored_copy(const FArray& w, const py::array& restored) {
   return out;
 }
 
+// Runs an engine pass fn(window, frames, h, w, out) over `w` [F, H, W, 3] and `out`
+// [H, W, 3] without the GIL; returns what fn returns.
+template <class Fn>
+auto run_pass(const FArray& w, py::array_t<float>& out, Fn fn) {
+  py::gil_scoped_release release;
+  return fn(w.data(), static_cast<int32_t>(w.shape(0)), static_cast<int32_t>(w.shape(1)),
+            static_cast<int32_t>(w.shape(2)), out.mutable_data());
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_engine, m) {
@@ -264,14 +273,10 @@ PYBIND11_MODULE(_engine, m) {
         p.tau = tau;
         p.protect = protect;
         p.column = column;
-        VetoStats st;
-        {
-          py::gil_scoped_release release;
-          st = haineifrdm::motion_veto(w.data(), static_cast<int32_t>(w.shape(0)),
-                                       static_cast<int32_t>(w.shape(1)),
-                                       static_cast<int32_t>(w.shape(2)), out.mutable_data(), p,
-                                       nullptr);
-        }
+        const VetoStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
+                                                  int32_t wd, float* o) {
+          return haineifrdm::motion_veto(win, f, h, wd, o, p, nullptr);
+        });
         return py::make_tuple(out, st.changed, st.vetoed);
       },
       py::arg("window"), py::arg("restored"), py::kw_only(), py::arg("block") = VetoParams{}.block,
@@ -279,8 +284,9 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("tau") = VetoParams{}.tau,
       py::arg("protect") = VetoParams{}.protect,
       py::arg("column") = VetoParams{}.column,
-      "(restored with moving content given back, changed px, vetoed px): the sampler's last "
-      "pass (motion_veto.hpp) on `restored` [H, W, 3], the centre of `window` [F, H, W, 3].");
+      "(restored with moving content given back, changed px, vetoed px): the sampler's first "
+      "pass after the network (motion_veto.hpp) on `restored` [H, W, 3], the centre of "
+      "`window` [F, H, W, 3].");
   m.def(
       "remove_line_scratches",
       [](const py::array& window, const py::array& restored, float threshold,
@@ -293,13 +299,10 @@ PYBIND11_MODULE(_engine, m) {
         p.persist = persist;
         p.median_width = median_width;
         p.max_width = max_width;
-        ScratchStats st;
-        {
-          py::gil_scoped_release release;
-          st = haineifrdm::remove_line_scratches(
-              w.data(), static_cast<int32_t>(w.shape(0)), static_cast<int32_t>(w.shape(1)),
-              static_cast<int32_t>(w.shape(2)), out.mutable_data(), p, nullptr);
-        }
+        const ScratchStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
+                                                     int32_t wd, float* o) {
+          return haineifrdm::remove_line_scratches(win, f, h, wd, o, p, nullptr);
+        });
         return py::make_tuple(out, st.columns, st.pixels);
       },
       py::arg("window"), py::arg("restored"), py::kw_only(),
