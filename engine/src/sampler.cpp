@@ -146,8 +146,9 @@ void Sampler::restore(const float* window, int32_t height, int32_t width, float*
   }
   if (config_.line_scratch) {
     const auto ts = Clock::now();
-    timings_.scratch_px =
-        remove_line_scratches(window, frames, height, width, out, config_.scratch, pool_.get()).pixels;
+    timings_.scratch_px = remove_line_scratches(window, frames, height, width, out,
+                                                config_.scratch, pool_.get())
+                              .pixels;
     timings_.scratch_s = seconds_since(ts);
   }
   if (config_.deflicker) {

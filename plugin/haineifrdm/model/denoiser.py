@@ -350,7 +350,9 @@ class Denoiser(nn.Module):
         """How far each other frame (``others`` [B, 3(F-1), P, P], matched like ``base``
         [B, 3, P, P]) shows what the centre shows around each pixel, judged on the
         pixels outside the matte ``m``: [B, F-1, P, P] in [0, 1], 1 = the same picture
-        (a still background), 0 = another one (a pan, a moving object)."""
+        (a still background), 0 = another one (a pan, a moving object). With no pixel
+        outside the matte within reach there is nothing to judge by: 1, the learned
+        choice stands."""
         b, c, h, w = others.shape
         n = c // 3
         diff = (others.reshape(b, n, 3, h, w) - base[:, None]).mean(dim=2)
