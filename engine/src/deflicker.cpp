@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -18,14 +17,6 @@ size_t sz(int64_t v) { return static_cast<size_t>(v); }
 
 constexpr int kFitRounds = 8;
 constexpr int kSearchRounds = 2;  // motion search + fit, the second on the first's gains
-
-void run(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-  if (pool != nullptr) {
-    pool->parallel_for(n, fn);
-  } else {
-    fn(0, n);
-  }
-}
 
 struct SquareMeans {
   double centre = 0.0;  // mean grey of the centre's matching pixels
@@ -129,7 +120,7 @@ Exposure estimate_exposure(const float* window, int32_t frames, int32_t h, int32
   const int64_t npx = static_cast<int64_t>(h) * w;
   const int32_t ci = frames / 2;
   std::vector<Grey> grey(sz(frames));
-  run(pool, frames, [&](int64_t lo, int64_t hi) {
+  run_on(pool, frames, [&](int64_t lo, int64_t hi) {
     for (int64_t f = lo; f < hi; ++f) grey[sz(f)] = make_grey(window + sz(f * npx * 3), h, w);
   });
   const int32_t B = p.block;
@@ -148,7 +139,7 @@ Exposure estimate_exposure(const float* window, int32_t frames, int32_t h, int32
   std::vector<SquareMeans> means(sz(n_others * squares));
   for (int round = 0; round < kSearchRounds; ++round) {
     std::vector<Grey> scaled(sz(n_others));
-    run(pool, n_others, [&](int64_t lo, int64_t hi) {
+    run_on(pool, n_others, [&](int64_t lo, int64_t hi) {
       for (int64_t k = lo; k < hi; ++k) {
         scaled[sz(k)] = grey[sz(others[sz(k)])];
         const auto f = static_cast<float>(gain[sz(k)]);
@@ -157,7 +148,7 @@ Exposure estimate_exposure(const float* window, int32_t frames, int32_t h, int32
         }
       }
     });
-    run(pool, n_others * squares, [&](int64_t lo, int64_t hi) {
+    run_on(pool, n_others * squares, [&](int64_t lo, int64_t hi) {
       std::vector<float> diffs, sorted;
       for (int64_t task = lo; task < hi; ++task) {
         const int64_t k = task / squares, b = task % squares;

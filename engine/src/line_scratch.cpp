@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -15,14 +14,6 @@ namespace haineifrdm {
 namespace {
 
 constexpr float kFloor = 0.02f;  // background values are held above this before dividing
-
-void run(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-  if (pool != nullptr) {
-    pool->parallel_for(n, fn);
-  } else {
-    fn(0, n);
-  }
-}
 
 size_t at(int64_t i) { return static_cast<size_t>(i); }
 
@@ -68,7 +59,7 @@ ColumnAlpha column_alpha(const std::vector<float>& g, int32_t h, int32_t w, int3
   const int32_t r = p.median_width / 2;
   std::array<std::vector<float>, 2> ratios{std::vector<float>(at(int64_t{rows} * w)),
                                            std::vector<float>(at(int64_t{rows} * w))};
-  run(pool, rows, [&](int64_t lo, int64_t hi) {
+  run_on(pool, rows, [&](int64_t lo, int64_t hi) {
     std::vector<float> buf;
     for (int64_t j = lo; j < hi; ++j) {
       const float* row = g.data() + (y0 + j * step) * w;
@@ -83,7 +74,7 @@ ColumnAlpha column_alpha(const std::vector<float>& g, int32_t h, int32_t w, int3
     out.detect[at(pol)].assign(at(w), 0.0f);
     out.median[at(pol)].assign(at(w), 0.0f);
   }
-  run(pool, w, [&](int64_t lo, int64_t hi) {
+  run_on(pool, w, [&](int64_t lo, int64_t hi) {
     std::vector<float> col(at(rows));
     for (int64_t x = lo; x < hi; ++x) {
       for (int pol = 0; pol < 2; ++pol) {
@@ -156,7 +147,7 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
   const int32_t c = frames / 2;
   const int32_t y0 = std::min(h - 1, static_cast<int32_t>(std::floor(p.top * static_cast<float>(h))));
   std::vector<std::vector<float>> greys(at(frames));
-  run(pool, frames, [&](int64_t lo, int64_t hi) {
+  run_on(pool, frames, [&](int64_t lo, int64_t hi) {
     for (int64_t f = lo; f < hi; ++f) greys[at(f)] = grey_of(window + f * px * 3, px);
   });
   const ColumnAlpha centre = column_alpha(greys[at(c)], h, w, y0, p, pool);
@@ -187,7 +178,7 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
     for (int32_t x = 0; x < w; ++x)
       if (hit[at(x)]) cols.push_back(x);
     stats.columns += static_cast<int32_t>(cols.size());
-    run(pool, static_cast<int64_t>(cols.size()), [&](int64_t lo, int64_t hi) {
+    run_on(pool, static_cast<int64_t>(cols.size()), [&](int64_t lo, int64_t hi) {
       std::vector<float> buf, rat(at(h)), win;
       for (int64_t i = lo; i < hi; ++i) {
         const int32_t x = cols[at(i)];

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <vector>
@@ -15,14 +14,6 @@ namespace haineifrdm {
 namespace {
 
 size_t sz(int64_t v) { return static_cast<size_t>(v); }
-
-void run(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-  if (pool != nullptr) {
-    pool->parallel_for(n, fn);
-  } else {
-    fn(0, n);
-  }
-}
 
 // |centre - neighbour(p + d) - offset| at full resolution; 1 where p + d is outside.
 float pixel_diff(const Grey& c, const Grey& n, int32_t y, int32_t x, const Motion& m) {
@@ -80,13 +71,13 @@ VetoStats motion_veto(const float* window, int32_t frames, int32_t h, int32_t w,
   const Grey grey_c = make_grey(centre, h, w);
   const int32_t neighbours[2] = {ci - 1, ci + 1};
   Grey grey_n[2];
-  run(pool, 2, [&](int64_t lo, int64_t hi) {
+  run_on(pool, 2, [&](int64_t lo, int64_t hi) {
     for (int64_t k = lo; k < hi; ++k) {
       grey_n[k] = make_grey(window + sz(neighbours[k] * npx * 3), h, w);
     }
   });
   std::vector<Motion> motion(sz(2 * static_cast<int64_t>(nby) * nbx));
-  run(pool, 2 * static_cast<int64_t>(active.size()), [&](int64_t lo, int64_t hi) {
+  run_on(pool, 2 * static_cast<int64_t>(active.size()), [&](int64_t lo, int64_t hi) {
     for (int64_t task = lo; task < hi; ++task) {
       const int64_t k = task % 2, b = active[sz(task / 2)];
       const auto y0 = static_cast<int32_t>(b / nbx) * B, x0 = static_cast<int32_t>(b % nbx) * B;
@@ -97,7 +88,7 @@ VetoStats motion_veto(const float* window, int32_t frames, int32_t h, int32_t w,
 
   // per changed pixel: is its content in a neighbour, displaced?
   std::vector<uint8_t> vetoed(sz(npx), 0);
-  run(pool, h, [&](int64_t lo, int64_t hi) {
+  run_on(pool, h, [&](int64_t lo, int64_t hi) {
     for (int64_t y64 = lo; y64 < hi; ++y64) {
       const auto y = static_cast<int32_t>(y64);
       const int32_t by = y / B;
@@ -153,7 +144,7 @@ VetoStats motion_veto(const float* window, int32_t frames, int32_t h, int32_t w,
   std::vector<uint8_t> stays(sz(npx), 0);
   for (int64_t i = 0; i < npx; ++i) stays[sz(i)] = changed[sz(i)] && !vetoed[sz(i)] ? 1 : 0;
   const int32_t R = p.protect;
-  run(pool, h, [&](int64_t lo, int64_t hi) {
+  run_on(pool, h, [&](int64_t lo, int64_t hi) {
     for (int64_t y64 = lo; y64 < hi; ++y64) {
       const auto y = static_cast<int32_t>(y64);
       for (int32_t x = 0; x < w; ++x) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <stdexcept>
 
@@ -17,14 +16,6 @@ size_t sz(int64_t v) { return static_cast<size_t>(v); }
 
 constexpr int32_t kFactors[] = {1, 2, 4, 8};
 constexpr int32_t kRefine = 2;  // search radius at every finer level
-
-void run(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-  if (pool != nullptr) {
-    pool->parallel_for(n, fn);
-  } else {
-    fn(0, n);
-  }
-}
 
 }  // namespace
 
@@ -46,7 +37,7 @@ WindowPyramid::WindowPyramid(const float* window, int32_t frames, int32_t h, int
   base.h = h;
   base.w = w;
   base.grey.resize(sz(frames * npx));
-  run(pool, frames * static_cast<int64_t>(h), [&](int64_t lo, int64_t hi) {
+  run_on(pool, frames * static_cast<int64_t>(h), [&](int64_t lo, int64_t hi) {
     for (int64_t row = lo; row < hi; ++row) {
       const float* src = window + sz(row * w * 3);
       float* dst = base.grey.data() + sz(row * w);
@@ -66,7 +57,7 @@ WindowPyramid::WindowPyramid(const float* window, int32_t frames, int32_t h, int
     lv.grey.resize(sz(static_cast<int64_t>(frames) * lv.h * lv.w));
     const int64_t ppx = static_cast<int64_t>(prev.h) * prev.w;
     const int64_t lpx = static_cast<int64_t>(lv.h) * lv.w;
-    run(pool, static_cast<int64_t>(frames) * lv.h, [&](int64_t lo, int64_t hi) {
+    run_on(pool, static_cast<int64_t>(frames) * lv.h, [&](int64_t lo, int64_t hi) {
       for (int64_t task = lo; task < hi; ++task) {
         const int64_t f = task / lv.h;
         const int64_t y = task % lv.h;

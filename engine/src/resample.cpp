@@ -10,14 +10,6 @@ namespace haineifrdm {
 
 namespace {
 
-void run(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-  if (pool != nullptr) {
-    pool->parallel_for(n, fn);
-  } else {
-    fn(0, n);
-  }
-}
-
 inline int32_t clampi(int64_t v, int32_t hi) {
   return static_cast<int32_t>(std::min<int64_t>(std::max<int64_t>(v, 0), hi));
 }
@@ -61,7 +53,7 @@ void area_resize(const float* src, int32_t h, int32_t w, int32_t c, float* dst, 
   // rows first into a temporary [oh, w, c], then columns
   std::vector<float> tmp(static_cast<size_t>(oh) * static_cast<size_t>(w) * static_cast<size_t>(c));
   const int64_t row_len = static_cast<int64_t>(w) * c;
-  run(pool, oh, [&](int64_t b, int64_t e) {
+  run_on(pool, oh, [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
       const int64_t y0 = (o * h) / oh;
       const int64_t y1 = ((o + 1) * h + oh - 1) / oh;
@@ -75,7 +67,7 @@ void area_resize(const float* src, int32_t h, int32_t w, int32_t c, float* dst, 
       for (int64_t i = 0; i < row_len; ++i) out[i] *= inv;
     }
   });
-  run(pool, oh, [&](int64_t b, int64_t e) {
+  run_on(pool, oh, [&](int64_t b, int64_t e) {
     for (int64_t y = b; y < e; ++y) {
       const float* in = tmp.data() + y * row_len;
       float* out = dst + y * static_cast<int64_t>(ow) * c;
@@ -99,7 +91,7 @@ void bicubic_resize(const float* src, int32_t h, int32_t w, int32_t c, float* ds
   const Taps tx = bicubic_taps(w, ow);
   // columns first into [h, ow, c], then rows (same order as PyTorch: separable sum)
   std::vector<float> tmp(static_cast<size_t>(h) * static_cast<size_t>(ow) * static_cast<size_t>(c));
-  run(pool, h, [&](int64_t b, int64_t e) {
+  run_on(pool, h, [&](int64_t b, int64_t e) {
     for (int64_t y = b; y < e; ++y) {
       const float* in = src + y * static_cast<int64_t>(w) * c;
       float* out = tmp.data() + y * static_cast<int64_t>(ow) * c;
@@ -116,7 +108,7 @@ void bicubic_resize(const float* src, int32_t h, int32_t w, int32_t c, float* ds
     }
   });
   const int64_t row_len = static_cast<int64_t>(ow) * c;
-  run(pool, oh, [&](int64_t b, int64_t e) {
+  run_on(pool, oh, [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
       float* out = dst + o * row_len;
       std::fill(out, out + row_len, 0.0f);

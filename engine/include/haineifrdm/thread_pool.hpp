@@ -42,4 +42,8 @@ class ThreadPool {
   bool run_one_chunk(std::unique_lock<std::mutex>& lock);
 };
 
+// fn(begin, end) over [0, n): on `pool`, or on the caller's thread alone when pool is null
+// (the engine's passes take an optional pool).
+void run_on(ThreadPool* pool, int64_t n, const std::function<void(int64_t, int64_t)>& fn);
+
 }  // namespace haineifrdm
