@@ -263,7 +263,7 @@ PYBIND11_MODULE(_engine, m) {
   m.def(
       "motion_veto",
       [](const py::array& window, const py::array& restored, int32_t block, int32_t max_shift,
-         int32_t min_shift, float tau, int32_t protect, float column) {
+         int32_t min_shift, float tau, int32_t protect, float column, bool subpixel) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         VetoParams p;
@@ -273,6 +273,7 @@ PYBIND11_MODULE(_engine, m) {
         p.tau = tau;
         p.protect = protect;
         p.column = column;
+        p.subpixel = subpixel;
         const VetoStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
                                                   int32_t wd, float* o) {
           return haineifrdm::motion_veto(win, f, h, wd, o, p, nullptr);
@@ -284,6 +285,7 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("tau") = VetoParams{}.tau,
       py::arg("protect") = VetoParams{}.protect,
       py::arg("column") = VetoParams{}.column,
+      py::arg("subpixel") = VetoParams{}.subpixel,
       "(restored with moving content given back, changed px, vetoed px): the sampler's first "
       "pass after the network (motion_veto.hpp) on `restored` [H, W, 3], the centre of "
       "`window` [F, H, W, 3].");
