@@ -22,6 +22,7 @@
 #include "haineifrdm/registration.hpp"
 #include "haineifrdm/resample.hpp"
 #include "haineifrdm/sampler.hpp"
+#include "haineifrdm/temporal_fill.hpp"
 
 namespace py = pybind11;
 using namespace haineifrdm;
@@ -290,6 +291,30 @@ PYBIND11_MODULE(_engine, m) {
       "pass after the network (motion_veto.hpp) on `restored` [H, W, 3], the centre of "
       "`window` [F, H, W, 3].");
   m.def(
+      "temporal_fill",
+      [](const py::array& window, const py::array& restored, float tau, float agree,
+         int32_t margin, int32_t refine, float keep) {
+        FArray w = contiguous(window);
+        py::array_t<float> out = restored_copy(w, restored);
+        FillParams p;
+        p.tau = tau;
+        p.agree = agree;
+        p.margin = margin;
+        p.refine = refine;
+        p.keep = keep;
+        const FillStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
+                                                  int32_t wd, float* o) {
+          return haineifrdm::temporal_fill(win, f, h, wd, o, p, nullptr);
+        });
+        return py::make_tuple(out, st.regions, st.filled);
+      },
+      py::arg("window"), py::arg("restored"), py::kw_only(), py::arg("tau") = FillParams{}.tau,
+      py::arg("agree") = FillParams{}.agree, py::arg("margin") = FillParams{}.margin,
+      py::arg("refine") = FillParams{}.refine, py::arg("keep") = FillParams{}.keep,
+      "(restored with its defects refilled from the frames that show them, changed regions, "
+      "pixels filled): the sampler's temporal fill (temporal_fill.hpp) on `restored` "
+      "[H, W, 3], the centre of `window` [F, H, W, 3].");
+  m.def(
       "remove_line_scratches",
       [](const py::array& window, const py::array& restored, float threshold,
          float detect_quantile, int32_t persist, int32_t median_width, int32_t max_width) {
@@ -368,7 +393,7 @@ PYBIND11_MODULE(_engine, m) {
       .def(py::init([](py::object backend, int32_t radius, int32_t thumb, int32_t n_tokens,
                        int32_t token_dim, int32_t t_emb_dim, int32_t size_multiple,
                        int32_t patch, int32_t overlap, int32_t lowres, bool two_stage,
-                       bool register_frames, bool motion_veto, bool line_scratch, bool deflicker, std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
+                       bool register_frames, bool motion_veto, bool temporal_fill, bool line_scratch, bool deflicker, std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
                        uint64_t seed, int32_t batch, int32_t threads) {
              ModelShape shape{radius, thumb, n_tokens, token_dim, t_emb_dim, size_multiple};
              SamplerConfig cfg;
@@ -378,6 +403,7 @@ PYBIND11_MODULE(_engine, m) {
              cfg.two_stage = two_stage;
              cfg.register_frames = register_frames;
              cfg.motion_veto = motion_veto;
+             cfg.temporal_fill = temporal_fill;
              cfg.line_scratch = line_scratch;
              cfg.deflicker = deflicker;
              cfg.timesteps = std::move(timesteps);
@@ -392,7 +418,7 @@ PYBIND11_MODULE(_engine, m) {
            py::arg("backend"), py::kw_only(), py::arg("radius"), py::arg("thumb"),
            py::arg("n_tokens"), py::arg("token_dim"), py::arg("t_emb_dim"),
            py::arg("size_multiple"), py::arg("patch"), py::arg("overlap"), py::arg("lowres"),
-           py::arg("two_stage"), py::arg("register_frames"), py::arg("motion_veto") = false, py::arg("line_scratch") = false, py::arg("deflicker") = false, py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
+           py::arg("two_stage"), py::arg("register_frames"), py::arg("motion_veto") = false, py::arg("temporal_fill") = false, py::arg("line_scratch") = false, py::arg("deflicker") = false, py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
            py::arg("seed"), py::arg("batch"), py::arg("threads") = 0)
       .def(
           "restore",
@@ -446,6 +472,8 @@ PYBIND11_MODULE(_engine, m) {
         d["register_s"] = t.register_s;
         d["veto_s"] = t.veto_s;
         d["vetoed_px"] = t.vetoed_px;
+        d["fill_s"] = t.fill_s;
+        d["filled_px"] = t.filled_px;
         d["scratch_s"] = t.scratch_s;
         d["scratch_px"] = t.scratch_px;
         d["deflicker_s"] = t.deflicker_s;

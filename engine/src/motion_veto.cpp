@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "haineifrdm/block_motion.hpp"
+#include "haineifrdm/change_mask.hpp"
 #include "haineifrdm/thread_pool.hpp"
 
 namespace haineifrdm {
@@ -52,13 +53,7 @@ VetoStats motion_veto(const float* window, int32_t frames, int32_t h, int32_t w,
   const int32_t ci = frames / 2;
   const float* centre = window + sz(ci * npx * 3);
 
-  std::vector<uint8_t> changed(sz(npx), 0);
-  for (int64_t i = 0; i < npx; ++i) {
-    float d = 0.0f;
-    for (int c = 0; c < 3; ++c) d = std::max(d, std::fabs(out[i * 3 + c] - centre[i * 3 + c]));
-    changed[sz(i)] = d > p.changed ? 1 : 0;
-    stats.changed += changed[sz(i)];
-  }
+  const std::vector<uint8_t> changed = change_mask(out, centre, npx, p.changed, stats.changed);
   if (stats.changed == 0) return stats;
 
   // squares with a change, and the ring of squares around them (their motion is a

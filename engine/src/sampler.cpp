@@ -144,6 +144,12 @@ void Sampler::restore(const float* window, int32_t height, int32_t width, float*
         motion_veto(window, frames, height, width, out, config_.veto, pool_.get()).vetoed;
     timings_.veto_s = seconds_since(tv);
   }
+  if (config_.temporal_fill) {
+    const auto tf = Clock::now();
+    timings_.filled_px =
+        temporal_fill(window, frames, height, width, out, config_.fill, pool_.get()).filled;
+    timings_.fill_s = seconds_since(tf);
+  }
   if (config_.line_scratch) {
     const auto ts = Clock::now();
     timings_.scratch_px = remove_line_scratches(window, frames, height, width, out,

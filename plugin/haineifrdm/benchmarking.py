@@ -81,7 +81,8 @@ def time_frame(restorer: Restorer, height: int, width: int, repeats: int = 1
     total = best["total_s"]
     return {"total_s": total, "stage1_s": best["stage1_s"], "stage2_s": total - best["stage1_s"],
             "backend_s": best["backend_s"], "register_s": best.get("register_s", 0.0),
-            "veto_s": best.get("veto_s", 0.0), "scratch_s": best.get("scratch_s", 0.0),
+            "veto_s": best.get("veto_s", 0.0), "fill_s": best.get("fill_s", 0.0),
+            "scratch_s": best.get("scratch_s", 0.0),
             "deflicker_s": best.get("deflicker_s", 0.0),
             "fps": 1.0 / total if total > 0 else float("inf"),
             "denoise_calls": best["denoise_calls"], "patches": best["patches"],

@@ -9,7 +9,8 @@
 // once on the canvas, with noise from one counter-based field keyed by (seed,
 // frame, step). Last, optionally, the motion veto (motion_veto.hpp) gives changed
 // pixels whose content an adjacent frame shows displaced back to the centre frame,
-// the line-scratch pass (line_scratch.hpp) solves persistent vertical scratches out
+// the temporal fill (temporal_fill.hpp) refills each remaining defect from the
+// frames that show it, found by motion, the line-scratch pass (line_scratch.hpp) solves persistent vertical scratches out
 // of the degraded centre frame, and the deflicker scales the result to the window's
 // mean exposure.
 #pragma once
@@ -24,6 +25,7 @@
 #include "haineifrdm/deflicker.hpp"
 #include "haineifrdm/line_scratch.hpp"
 #include "haineifrdm/motion_veto.hpp"
+#include "haineifrdm/temporal_fill.hpp"
 
 namespace haineifrdm {
 
@@ -46,6 +48,8 @@ struct SamplerConfig {
   bool register_frames = false;  // motion-compensate each patch's window (registration.hpp)
   bool motion_veto = false;      // give moving content back after stage 2 (motion_veto.hpp)
   VetoParams veto;
+  bool temporal_fill = false;    // refill defects from the frames that show them (temporal_fill.hpp)
+  FillParams fill;
   bool line_scratch = false;     // take persistent vertical scratches out (line_scratch.hpp)
   ScratchParams scratch;
   bool deflicker = false;        // bring the result to the window's exposure (deflicker.hpp)
@@ -76,6 +80,8 @@ struct Timings {
   double register_s = 0;  // motion compensation (both stages)
   double veto_s = 0;      // the motion veto
   int64_t vetoed_px = 0;  // pixels it gave back to the centre frame
+  double fill_s = 0;      // the temporal fill
+  int64_t filled_px = 0;  // pixels it filled from other frames
   double scratch_s = 0;     // the line-scratch pass
   int64_t scratch_px = 0;   // pixels it solved for
   double deflicker_s = 0;     // the exposure estimate

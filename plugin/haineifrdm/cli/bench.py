@@ -151,13 +151,15 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_frame:
         print(f"\nframe {w}x{h}, {args.steps} steps")
         print(f"{'backend':<18}{'stage1 s':>9}{'stage2 s':>9}{'total s':>9}{'fps':>7}"
-              f"{'TFLOP/s':>9}{'RSS MB':>8}{'motion s':>9}{'veto s':>8}{'scratch s':>10}"
+              f"{'TFLOP/s':>9}{'RSS MB':>8}{'motion s':>9}{'veto s':>8}{'fill s':>8}"
+              f"{'scratch s':>10}"
               f"{'deflicker s':>12}")
         for name, e in results["backends"].items():
             f = e["frame"]
             print(f"{name:<18}{f['stage1_s']:>9.2f}{f['stage2_s']:>9.2f}{f['total_s']:>9.2f}"
                   f"{f['fps']:>7.3f}{f['tflops_per_s']:>9.3f}{e['peak_rss_mb']:>8.0f}"
-                  f"{f['register_s']:>9.2f}{f['veto_s']:>8.2f}{f['scratch_s']:>10.2f}"
+                  f"{f['register_s']:>9.2f}{f['veto_s']:>8.2f}{f['fill_s']:>8.2f}"
+                  f"{f['scratch_s']:>10.2f}"
                   f"{f['deflicker_s']:>12.2f}")
     base = results["backends"].get("torch")
     if base:

@@ -27,6 +27,10 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
                    help="keep changes on content that an adjacent frame shows displaced "
                    "(by default they are given back: moving objects and edges that weave in the "
                    "gate are not defects)")
+    p.add_argument("--no-temporal-fill", dest="temporal_fill", action="store_false",
+                   help="keep the network's own fill under each defect (by default each "
+                   "defect is refilled from the other frames that show its place, found by "
+                   "motion: see ARCHITECTURE.md)")
     p.add_argument("--no-line-scratch", dest="line_scratch", action="store_false",
                    help="leave persistent vertical scratches to the network (by default "
                    "they are solved out of the frame: see ARCHITECTURE.md)")
@@ -55,7 +59,8 @@ def make_restorer(args: argparse.Namespace) -> object:
         return Restorer(model=args.model, backend=args.backend, patch=args.patch,
                         overlap=args.overlap, steps=QUALITY_STEPS[args.quality], seed=args.seed,
                         radius=args.radius, device=args.device, motion_veto=args.motion_veto,
-                        line_scratch=args.line_scratch, deflicker=args.deflicker)
+                        temporal_fill=args.temporal_fill, line_scratch=args.line_scratch,
+                        deflicker=args.deflicker)
     except (ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from exc
 

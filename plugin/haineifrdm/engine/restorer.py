@@ -87,7 +87,9 @@ class Restorer:
 
     ``motion_veto`` (default on) runs the engine's pass after the network, which gives
     back changed pixels whose content an adjacent frame shows displaced (motion_veto.hpp);
-    ``line_scratch`` (default on) then solves persistent vertical scratches out of the
+    ``temporal_fill`` (default on) refills each remaining defect from the other frames
+    that show its place, found by motion (temporal_fill.hpp); ``line_scratch`` (default
+    on) then solves persistent vertical scratches out of the
     degraded centre frame (line_scratch.hpp); ``deflicker`` (default on) last scales the
     result to the window's mean exposure (deflicker.hpp).
     """
@@ -97,8 +99,8 @@ class Restorer:
                  radius: int | None = None, lowres: int | None = None, two_stage: bool = True,
                  batch: int | None = None, memory_budget: int = 512 << 20,
                  device: str | None = None, precision: str = "fp32", threads: int = 0,
-                 motion_veto: bool = True, line_scratch: bool = True,
-                 deflicker: bool = True) -> None:
+                 motion_veto: bool = True, temporal_fill: bool = True,
+                 line_scratch: bool = True, deflicker: bool = True) -> None:
         if precision not in ("fp32", "fp16"):
             raise ValueError(f"precision must be fp32 or fp16, got {precision!r}")
         self.resolved = resolve_model(model, device or "cpu")
@@ -129,7 +131,7 @@ class Restorer:
             token_dim=dims.token_dim, t_emb_dim=dims.t_emb_dim, size_multiple=m, patch=patch,
             overlap=overlap, lowres=lowres or 0, two_stage=two_stage,
             register_frames=dims.register_frames, motion_veto=motion_veto,
-            line_scratch=line_scratch, deflicker=deflicker,
+            temporal_fill=temporal_fill, line_scratch=line_scratch, deflicker=deflicker,
             timesteps=self.timesteps,
             etas=list(schedule.etas), kappa=schedule.kappa, seed=seed, batch=self.batch,
             threads=threads)

@@ -1,0 +1,103 @@
+"""The temporal fill (temporal_fill.hpp): defects refilled from the frames that show them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from haineifrdm import _engine
+from haineifrdm.engine import Restorer
+
+from .test_motion_veto import H, W, _scene
+
+SPECK = (slice(70, 82), slice(60, 74))
+
+
+def _specked(pan: tuple[int, int] = (3, 7)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(window [5, H, W, 3] of a panning photograph with a dark speck in the centre
+    frame only, the clean centre frame, a restoration that found the speck and filled
+    it flat with the picture's mean: the network's fill at its worst)."""
+    window, _, _ = _scene(sprite_step=(0, 0), pan_step=pan, grain=0.01)
+    clean = window[2].copy()
+    window[2][SPECK] = 0.03
+    restored = window[2].copy()
+    restored[SPECK] = clean.mean(axis=(0, 1))
+    return np.ascontiguousarray(window), clean, restored
+
+
+def test_a_speck_under_a_pan_is_refilled_from_the_frames_that_show_its_place() -> None:
+    window, clean, restored = _specked()
+    out, regions, filled = _engine.temporal_fill(window, restored)
+    assert regions == 1 and filled == 12 * 14
+    before = np.abs(restored[SPECK] - clean[SPECK]).mean()
+    after = np.abs(out[SPECK] - clean[SPECK]).mean()
+    assert after < 0.02 < 0.2 * before  # the grain of two other frames, no more
+    rest = np.ones((H, W), bool)
+    rest[SPECK] = False
+    assert np.array_equal(out[rest], window[2][rest])  # nothing else touched
+
+
+def test_a_change_the_other_frames_contradict_goes_back_to_the_centre() -> None:
+    # a clean patch the restoration took for a defect: the frames that show its place
+    # show what the centre shows, so it is the centre's own again, bit for bit
+    window, _, _ = _scene(sprite_step=(0, 0), pan_step=(3, 7), grain=0.01)
+    restored = window[2].copy()
+    restored[SPECK] = 0.5
+    out, _, filled = _engine.temporal_fill(np.ascontiguousarray(window), restored)
+    assert filled == 12 * 14
+    assert np.array_equal(out, window[2])
+    # without that rule the neighbours' own grain would come in
+    other, _, _ = _engine.temporal_fill(np.ascontiguousarray(window), restored, keep=0.0)
+    assert not np.array_equal(other, window[2])
+
+
+def test_two_frames_that_disagree_leave_the_networks_fill() -> None:
+    # three frames: each neighbour has a blotch of its own where the centre's speck is
+    window, _, restored = _specked(pan=(0, 0))
+    three = window[1:4].copy()
+    three[0][SPECK] = 0.9
+    three[2][SPECK] = 0.1
+    out, _, filled = _engine.temporal_fill(np.ascontiguousarray(three), restored)
+    assert filled == 0 and np.array_equal(out, restored)
+
+
+def test_a_persistent_line_scratch_is_left_to_the_scratch_pass() -> None:
+    window, _, _ = _scene(sprite_step=(0, 0), pan_step=(2, 5), grain=0.01)
+    window[:, :, 120:123] = 0.95  # the same column on every frame
+    window = np.ascontiguousarray(window)
+    restored = window[2].copy()
+    restored[:, 120:123] = 0.4
+    out, regions, filled = _engine.temporal_fill(window, restored)
+    assert regions == 1 and filled == 0 and np.array_equal(out, restored)
+
+
+def test_windows_without_neighbours_or_changes_are_left_alone() -> None:
+    window, _, restored = _specked()
+    out, regions, filled = _engine.temporal_fill(window[2:3], restored)
+    assert (regions, filled) == (0, 0) and np.array_equal(out, restored)
+    out, regions, filled = _engine.temporal_fill(window, window[2])
+    assert (regions, filled) == (0, 0) and np.array_equal(out, window[2])
+
+
+def test_bad_shapes_and_settings_are_refused() -> None:
+    window, _, restored = _specked()
+    with pytest.raises(ValueError, match="restored must be"):
+        _engine.temporal_fill(window, restored[:, :10])
+    with pytest.raises(ValueError, match="tau and agree > 0"):
+        _engine.temporal_fill(window, restored, tau=0.0)
+    with pytest.raises(ValueError, match="margin >= 1"):
+        _engine.temporal_fill(window, restored, margin=0)
+
+
+def test_the_restorer_runs_the_fill_after_the_veto() -> None:
+    window, _, _ = _specked()
+    kw = {"model": "default", "patch": 128, "steps": 1, "seed": 2, "deflicker": False,
+          "line_scratch": False}
+    with_fill = Restorer(**kw)
+    got = with_fill.restore(window, frame_index=3)
+    without = Restorer(temporal_fill=False, **kw)
+    plain = without.restore(window, frame_index=3)
+    want, _, filled = _engine.temporal_fill(window, plain)
+    np.testing.assert_array_equal(got, want)
+    assert with_fill.last_timings["filled_px"] == filled > 0
+    assert without.last_timings["filled_px"] == 0
