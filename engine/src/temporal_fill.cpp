@@ -84,10 +84,11 @@ struct Match {
 FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t w, float* out,
                         const FillParams& p, ThreadPool* pool) {
   if (h <= 0 || w <= 0) throw std::invalid_argument("temporal_fill: empty frame");
-  if (p.block < 4 || p.max_shift < 0 || p.refine < 0 || p.margin < 1 || !(p.tau > 0.0f) ||
-      !(p.agree > 0.0f) || !(p.keep >= 0.0f)) {
+  if (p.block < 4 || p.max_shift < 0 || p.refine < 0 || p.margin < 1 || p.max_side < 1 ||
+      !(p.tau > 0.0f) || !(p.agree > 0.0f) || !(p.keep >= 0.0f)) {
     throw std::invalid_argument(
-        "temporal_fill: block >= 4, margin >= 1, tau and agree > 0, keep and shifts >= 0");
+        "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau and agree > 0, keep and "
+        "shifts >= 0");
   }
   FillStats stats;
   if (frames < 3) return stats;
@@ -122,14 +123,17 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
     return Region{std::max(g.y0 - p.margin, 0), std::max(g.x0 - p.margin, 0),
                   std::min(g.y1 + p.margin, h), std::min(g.x1 + p.margin, w)};
   };
-  std::vector<uint8_t> needed(sz(nblocks), 0);
-  for (const int32_t r : todo) {
-    const Region b = box_of(regions[sz(r)]);
+  // fn(block index) for the squares over box b and the ring of squares around them
+  auto for_squares_around = [&](const Region& b, const auto& fn) {
     for (int32_t by = std::max(b.y0 / B - 1, 0); by <= std::min((b.y1 - 1) / B + 1, nby - 1); ++by) {
       for (int32_t bx = std::max(b.x0 / B - 1, 0); bx <= std::min((b.x1 - 1) / B + 1, nbx - 1); ++bx) {
-        needed[sz(static_cast<int64_t>(by) * nbx + bx)] = 1;
+        fn(static_cast<int64_t>(by) * nbx + bx);
       }
     }
+  };
+  std::vector<uint8_t> needed(sz(nblocks), 0);
+  for (const int32_t r : todo) {
+    for_squares_around(box_of(regions[sz(r)]), [&](int64_t q) { needed[sz(q)] = 1; });
   }
   std::vector<int64_t> blocks;
   for (int64_t b = 0; b < nblocks; ++b) {
@@ -182,15 +186,13 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       for (int64_t o = 0; o < nothers; ++o) {
         const int32_t k = others[sz(o)];
         std::vector<std::pair<int32_t, int32_t>> cands;
-        for (int32_t by = std::max(b.y0 / B - 1, 0); by <= std::min((b.y1 - 1) / B + 1, nby - 1); ++by) {
-          for (int32_t bx = std::max(b.x0 / B - 1, 0); bx <= std::min((b.x1 - 1) / B + 1, nbx - 1); ++bx) {
-            const Motion& m = motion[sz(o * nblocks + static_cast<int64_t>(by) * nbx + bx)];
-            if (!m.found) continue;
-            for (int32_t ry = -p.refine; ry <= p.refine; ++ry) {
-              for (int32_t rx = -p.refine; rx <= p.refine; ++rx) cands.emplace_back(m.dy + ry, m.dx + rx);
-            }
+        for_squares_around(b, [&](int64_t q) {
+          const Motion& m = motion[sz(o * nblocks + q)];
+          if (!m.found) return;
+          for (int32_t ry = -p.refine; ry <= p.refine; ++ry) {
+            for (int32_t rx = -p.refine; rx <= p.refine; ++rx) cands.emplace_back(m.dy + ry, m.dx + rx);
           }
-        }
+        });
         std::sort(cands.begin(), cands.end());
         cands.erase(std::unique(cands.begin(), cands.end()), cands.end());
         Match mb;
