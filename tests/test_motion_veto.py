@@ -141,6 +141,19 @@ def test_a_full_height_line_scratch_stays_removed_under_a_vertical_pan() -> None
     assert not np.array_equal(undone, restored)
 
 
+def test_a_band_wider_than_a_scratch_is_not_kept_by_the_column_rule() -> None:
+    # the restoration toned down a 20 px band over the full height where the picture
+    # has no scratch: a network seeing a scratch in the picture's own detail
+    window, _, _ = _scene(sprite_step=(0, 0), pan_step=(12, 0))
+    restored = window[2].copy()
+    restored[:, 100:120] *= 0.98
+    _, changed, vetoed = _engine.motion_veto(window, restored)
+    assert changed == H * 20 and vetoed > 0.8 * changed
+    # as wide as a scratch may be, the same band stays
+    kept, _, vetoed_wide = _engine.motion_veto(window, restored, scratch_width=40)
+    assert vetoed_wide == 0 and np.array_equal(kept, restored)
+
+
 def test_windows_without_neighbours_or_changes_are_left_alone() -> None:
     window, restored, _ = _scene(sprite_step=(4, 30))
     out, changed, vetoed = _engine.motion_veto(window[1:2], restored)

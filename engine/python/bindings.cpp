@@ -264,7 +264,8 @@ PYBIND11_MODULE(_engine, m) {
   m.def(
       "motion_veto",
       [](const py::array& window, const py::array& restored, int32_t block, int32_t max_shift,
-         int32_t min_shift, float tau, int32_t protect, float column, bool subpixel) {
+         int32_t min_shift, float tau, int32_t protect, float column, int32_t scratch_width,
+         bool subpixel) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         VetoParams p;
@@ -274,6 +275,7 @@ PYBIND11_MODULE(_engine, m) {
         p.tau = tau;
         p.protect = protect;
         p.column = column;
+        p.scratch_width = scratch_width;
         p.subpixel = subpixel;
         const VetoStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
                                                   int32_t wd, float* o) {
@@ -286,6 +288,7 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("tau") = VetoParams{}.tau,
       py::arg("protect") = VetoParams{}.protect,
       py::arg("column") = VetoParams{}.column,
+      py::arg("scratch_width") = VetoParams{}.scratch_width,
       py::arg("subpixel") = VetoParams{}.subpixel,
       "(restored with moving content given back, changed px, vetoed px): the sampler's first "
       "pass after the network (motion_veto.hpp) on `restored` [H, W, 3], the centre of "
@@ -293,7 +296,9 @@ PYBIND11_MODULE(_engine, m) {
   m.def(
       "temporal_fill",
       [](const py::array& window, const py::array& restored, float tau, float agree,
-         int32_t margin, int32_t refine, float keep) {
+         int32_t margin, int32_t refine, float keep, bool detect, float detect_tau,
+         int32_t detect_frames, int32_t detect_min_px, float detect_contrast,
+         int32_t detect_search, float detect_found) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         FillParams p;
@@ -302,17 +307,30 @@ PYBIND11_MODULE(_engine, m) {
         p.margin = margin;
         p.refine = refine;
         p.keep = keep;
+        p.detect = detect;
+        p.detect_tau = detect_tau;
+        p.detect_frames = detect_frames;
+        p.detect_min_px = detect_min_px;
+        p.detect_contrast = detect_contrast;
+        p.detect_search = detect_search;
+        p.detect_found = detect_found;
         const FillStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
                                                   int32_t wd, float* o) {
           return haineifrdm::temporal_fill(win, f, h, wd, o, p, nullptr);
         });
-        return py::make_tuple(out, st.regions, st.filled);
+        return py::make_tuple(out, st.regions, st.filled, st.unseen);
       },
       py::arg("window"), py::arg("restored"), py::kw_only(), py::arg("tau") = FillParams{}.tau,
       py::arg("agree") = FillParams{}.agree, py::arg("margin") = FillParams{}.margin,
       py::arg("refine") = FillParams{}.refine, py::arg("keep") = FillParams{}.keep,
-      "(restored with its defects refilled from the frames that show them, changed regions, "
-      "pixels filled): the sampler's temporal fill (temporal_fill.hpp) on `restored` "
+      py::arg("detect") = FillParams{}.detect, py::arg("detect_tau") = FillParams{}.detect_tau,
+      py::arg("detect_frames") = FillParams{}.detect_frames,
+      py::arg("detect_min_px") = FillParams{}.detect_min_px,
+      py::arg("detect_contrast") = FillParams{}.detect_contrast,
+      py::arg("detect_search") = FillParams{}.detect_search,
+      py::arg("detect_found") = FillParams{}.detect_found,
+      "(restored with its defects refilled from the frames that show them, regions, pixels "
+      "filled, unseen pixels the network left): the sampler's temporal fill (temporal_fill.hpp) on `restored` "
       "[H, W, 3], the centre of `window` [F, H, W, 3].");
   m.def(
       "remove_line_scratches",

@@ -110,4 +110,36 @@ Motion square_motion(const Grey& c, const Grey& n, int32_t y0, int32_t x0, int32
   return m;
 }
 
+float shifted_diff(const Grey& c, const Grey& n, int32_t y, int32_t x, const Motion& m,
+                   bool subpixel) {
+  const int32_t ny = y + m.dy, nx = x + m.dx;
+  if (ny < 0 || nx < 0 || ny >= n.h[0] || nx >= n.w[0]) return 1.0f;
+  const float v = c.at(0, y, x) - m.offset, a = n.at(0, ny, nx);
+  if (!subpixel) return std::fabs(v - a);
+  float lo = a, hi = a;
+  const int32_t dy[4] = {-1, 1, 0, 0}, dx[4] = {0, 0, -1, 1};
+  for (int k = 0; k < 4; ++k) {
+    const int32_t yy = ny + dy[k], xx = nx + dx[k];
+    if (yy < 0 || xx < 0 || yy >= n.h[0] || xx >= n.w[0]) continue;
+    const float half = 0.5f * (a + n.at(0, yy, xx));
+    lo = std::min(lo, half);
+    hi = std::max(hi, half);
+  }
+  return std::max({lo - v, v - hi, 0.0f});
+}
+
+float box_shifted_diff(const Grey& c, const Grey& n, int32_t y, int32_t x, const Motion& m,
+                       bool subpixel) {
+  const int32_t h = c.h[0], w = c.w[0];
+  float sum = 0.0f;
+  for (int32_t yy = y - 1; yy <= y + 1; ++yy) {
+    for (int32_t xx = x - 1; xx <= x + 1; ++xx) {
+      const int32_t ry = std::clamp(yy < 0 ? -yy : (yy >= h ? 2 * h - 2 - yy : yy), 0, h - 1);
+      const int32_t rx = std::clamp(xx < 0 ? -xx : (xx >= w ? 2 * w - 2 - xx : xx), 0, w - 1);
+      sum += shifted_diff(c, n, ry, rx, m, subpixel);
+    }
+  }
+  return sum / 9.0f;
+}
+
 }  // namespace haineifrdm

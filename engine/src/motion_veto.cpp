@@ -16,36 +16,14 @@ namespace {
 
 size_t sz(int64_t v) { return static_cast<size_t>(v); }
 
-// |centre - neighbour(p + d) - offset| at full resolution; 1 where p + d is outside.
-// With `subpixel`, the distance to the nearest value the neighbour takes within half a
-// pixel of p + d (between n(p + d) and halfway to each of its 4 neighbours): whole-pixel
-// motion leaves up to half a pixel of a fractional displacement (gate weave) over, which
-// at a sharp edge is most of the edge's contrast.
-float pixel_diff(const Grey& c, const Grey& n, int32_t y, int32_t x, const Motion& m,
-                 bool subpixel) {
-  const int32_t ny = y + m.dy, nx = x + m.dx;
-  if (ny < 0 || nx < 0 || ny >= n.h[0] || nx >= n.w[0]) return 1.0f;
-  const float v = c.at(0, y, x) - m.offset, a = n.at(0, ny, nx);
-  if (!subpixel) return std::fabs(v - a);
-  float lo = a, hi = a;
-  const int32_t dy[4] = {-1, 1, 0, 0}, dx[4] = {0, 0, -1, 1};
-  for (int k = 0; k < 4; ++k) {
-    const int32_t yy = ny + dy[k], xx = nx + dx[k];
-    if (yy < 0 || xx < 0 || yy >= n.h[0] || xx >= n.w[0]) continue;
-    const float half = 0.5f * (a + n.at(0, yy, xx));
-    lo = std::min(lo, half);
-    hi = std::max(hi, half);
-  }
-  return std::max({lo - v, v - hi, 0.0f});
-}
-
 }  // namespace
 
 VetoStats motion_veto(const float* window, int32_t frames, int32_t h, int32_t w, float* out,
                       const VetoParams& p, ThreadPool* pool) {
   if (h <= 0 || w <= 0) throw std::invalid_argument("motion_veto: empty frame");
-  if (p.block <= 0 || p.max_shift < 0 || p.min_shift < 0 || p.protect < 0 || !(p.tau > 0.0f)) {
-    throw std::invalid_argument("motion_veto: block and tau must be positive, shifts and protect >= 0");
+  if (p.block <= 0 || p.max_shift < 0 || p.min_shift < 0 || p.protect < 0 || p.scratch_width < 0 ||
+      !(p.tau > 0.0f)) {
+    throw std::invalid_argument("motion_veto: block and tau must be positive, shifts, protect and scratch_width >= 0");
   }
   VetoStats stats;
   if (frames < 3) return stats;
@@ -112,17 +90,9 @@ VetoStats motion_veto(const float* window, int32_t frames, int32_t h, int32_t w,
             for (int32_t qx = std::max(bx - 1, 0); qx <= std::min(bx + 1, nbx - 1) && !seen; ++qx) {
               const Motion& m = motion[sz(k * nby * nbx + static_cast<int64_t>(qy) * nbx + qx)];
               if (!m.found || std::max(std::abs(m.dy), std::abs(m.dx)) < p.min_shift) continue;
-              const float own = pixel_diff(grey_c, grey_n[k], y, x, m, p.subpixel);
+              const float own = shifted_diff(grey_c, grey_n[k], y, x, m, p.subpixel);
               if (own >= p.pixel_k * p.tau) continue;
-              float sum = 0.0f;  // the 3x3 box, reflected at the frame's border
-              for (int32_t yy = y - 1; yy <= y + 1; ++yy) {
-                for (int32_t xx = x - 1; xx <= x + 1; ++xx) {
-                  const int32_t ry = std::clamp(yy < 0 ? -yy : (yy >= h ? 2 * h - 2 - yy : yy), 0, h - 1);
-                  const int32_t rx = std::clamp(xx < 0 ? -xx : (xx >= w ? 2 * w - 2 - xx : xx), 0, w - 1);
-                  sum += pixel_diff(grey_c, grey_n[k], ry, rx, m, p.subpixel);
-                }
-              }
-              seen = sum < 9.0f * p.tau;
+              seen = box_shifted_diff(grey_c, grey_n[k], y, x, m, p.subpixel) < p.tau;
             }
           }
         }
@@ -139,6 +109,22 @@ VetoStats motion_veto(const float* window, int32_t frames, int32_t h, int32_t w,
     const size_t x = sz(i % w);
     run_len[x] = changed[sz(i)] ? run_len[x] + 1 : 0;
     per_col[x] = std::max(per_col[x], run_len[x]);
+  }
+  // ...and no wider than scratch_width px: a wider band is no scratch
+  const auto tall = [&](int32_t x) {
+    return static_cast<double>(per_col[sz(x)]) >= static_cast<double>(p.column) * h;
+  };
+  for (int32_t x = 0; x < w;) {
+    if (!tall(x)) {
+      ++x;
+      continue;
+    }
+    int32_t end = x;
+    while (end < w && tall(end)) ++end;
+    if (end - x > p.scratch_width) {
+      for (int32_t xx = x; xx < end; ++xx) per_col[sz(xx)] = 0;
+    }
+    x = end;
   }
   std::vector<uint8_t> scratch_col(sz(w), 0);
   for (int32_t x = 0; x < w; ++x) {

@@ -18,6 +18,7 @@ namespace {
 size_t sz(int64_t v) { return static_cast<size_t>(v); }
 
 constexpr size_t kMaxRing = 4096;  // ring pixels a match is judged on, at most
+constexpr size_t kMaxCore = 512;   // pixels of a detected region looked for nearby, at most
 
 // mask grown by one pixel to its 4 neighbours
 std::vector<uint8_t> grow_cross(const std::vector<uint8_t>& m, int32_t h, int32_t w) {
@@ -37,6 +38,7 @@ std::vector<uint8_t> grow_cross(const std::vector<uint8_t>& m, int32_t h, int32_
 
 struct Region {
   int32_t y0 = 0, x0 = 0, y1 = 0, x1 = 0;  // bounding box, [y0, y1) x [x0, x1)
+  int64_t n = 0;                           // pixels
 };
 
 // 4-connected components of `m` (label 1..n in `label`, 0 outside); their boxes.
@@ -48,7 +50,7 @@ std::vector<Region> components(const std::vector<uint8_t>& m, int32_t h, int32_t
   for (int64_t s = 0; s < static_cast<int64_t>(m.size()); ++s) {
     if (!m[sz(s)] || label[sz(s)]) continue;
     const auto id = static_cast<int32_t>(regions.size() + 1);
-    Region r{h, w, 0, 0};
+    Region r{h, w, 0, 0, 0};
     label[sz(s)] = id;
     stack.push_back(s);
     while (!stack.empty()) {
@@ -59,6 +61,7 @@ std::vector<Region> components(const std::vector<uint8_t>& m, int32_t h, int32_t
       r.x0 = std::min(r.x0, x);
       r.y1 = std::max(r.y1, y + 1);
       r.x1 = std::max(r.x1, x + 1);
+      ++r.n;
       const int64_t next[4] = {y > 0 ? i - w : -1, y + 1 < h ? i + w : -1, x > 0 ? i - 1 : -1,
                                x + 1 < w ? i + 1 : -1};
       for (const int64_t j : next) {
@@ -79,16 +82,132 @@ struct Match {
   float offset = 0.0f;  // centre - frame (grey), the median over the ring
 };
 
+// Pixels of the centre frame (not `changed`) that at least p.detect_frames of the other
+// frames (all, if fewer) show yet do not match, and at most the rest match: a frame
+// matches when, for one of the block motions of the pixel's own square and the 8
+// around it, the 3x3 mean difference (box_shifted_diff, within half a pixel) is below
+// p.detect_tau, and shows the pixel when one of them keeps that 3x3 box in the frame
+// (a pan's new picture at the frame's edge is in no earlier frame). The offset removed
+// is the frame's median square offset, not the square's own: a defect covering much
+// of a square shifts that square's offset. motion: [others][blocks].
+std::vector<uint8_t> unseen_pixels(const std::vector<Grey>& grey, int32_t ci,
+                                   const std::vector<int32_t>& others,
+                                   const std::vector<Motion>& motion, int32_t B,
+                                   const std::vector<uint8_t>& changed, const FillParams& p,
+                                   ThreadPool* pool) {
+  const Grey& c = grey[sz(ci)];
+  const int32_t h = c.h[0], w = c.w[0];
+  const int32_t nby = (h + B - 1) / B, nbx = (w + B - 1) / B;
+  const int64_t nblocks = static_cast<int64_t>(nby) * nbx;
+  const auto nothers = static_cast<int32_t>(others.size());
+  const int32_t need = std::min(p.detect_frames, nothers);
+  std::vector<Motion> flat(motion);  // the frame's median offset in every square
+  for (int32_t o = 0; o < nothers; ++o) {
+    std::vector<float> offs;
+    for (int64_t b = 0; b < nblocks; ++b) {
+      const Motion& m = motion[sz(o * nblocks + b)];
+      if (m.found) offs.push_back(m.offset);
+    }
+    if (offs.empty()) continue;
+    auto mid = offs.begin() + static_cast<std::ptrdiff_t>(offs.size() / 2);
+    std::nth_element(offs.begin(), mid, offs.end());
+    for (int64_t b = 0; b < nblocks; ++b) flat[sz(o * nblocks + b)].offset = *mid;
+  }
+  std::vector<uint8_t> unseen(sz(static_cast<int64_t>(h) * w), 0);
+  run_on(pool, h, [&](int64_t lo, int64_t hi) {
+    for (int64_t y64 = lo; y64 < hi; ++y64) {
+      const auto y = static_cast<int32_t>(y64);
+      const int32_t by = y / B;
+      for (int32_t x = 0; x < w; ++x) {
+        const int64_t i = static_cast<int64_t>(y) * w + x;
+        if (changed[sz(i)]) continue;
+        const int32_t bx = x / B;
+        int32_t seen_in = 0, differ_in = 0;
+        for (int32_t o = 0; o < nothers && seen_in <= nothers - need; ++o) {
+          const Grey& n = grey[sz(others[sz(o)])];
+          bool seen = false, shown = false;
+          // the pixel's own square first: most pixels move with it
+          for (int32_t q = 0; q < 10 && !seen; ++q) {
+            const int32_t qy = q == 0 ? by : by - 1 + (q - 1) / 3;
+            const int32_t qx = q == 0 ? bx : bx - 1 + (q - 1) % 3;
+            if (qy < 0 || qx < 0 || qy >= nby || qx >= nbx || (q > 0 && qy == by && qx == bx)) continue;
+            const Motion& m = flat[sz(o * nblocks + static_cast<int64_t>(qy) * nbx + qx)];
+            if (!m.found) continue;
+            const int32_t ny = y + m.dy, nx = x + m.dx;
+            if (ny < 1 || nx < 1 || ny + 1 >= h || nx + 1 >= w) continue;
+            shown = true;
+            seen = box_shifted_diff(c, n, y, x, m, true) < p.detect_tau;
+          }
+          seen_in += seen ? 1 : 0;
+          differ_in += shown && !seen ? 1 : 0;
+        }
+        unseen[sz(i)] = differ_in >= need && seen_in <= nothers - need ? 1 : 0;
+      }
+    }
+  });
+  return unseen;
+}
+
+// Whether a region the detection found shows in one of the matched frames within
+// +-p.detect_search px of where that frame's fill comes from: something that moves
+// and changes shape (a hand, a limb), not a defect. Compared are the region's `core`
+// (its pixels that differ from their fill by over half the region's contrast; at most
+// kMaxCore of them), each with the nearest grey value within 1 px of its displaced
+// place (the shape may change), the frame's offset removed; found when the mean
+// difference is under p.detect_found times the core's mean difference from its fill,
+// `core_contrast`.
+bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<Match>& best,
+                  const std::vector<std::pair<int32_t, int32_t>>& core, const FillParams& p,
+                  double core_contrast) {
+  if (core.empty()) return false;
+  const Grey& c = grey[sz(ci)];
+  const int32_t h = c.h[0], w = c.w[0];
+  const size_t step = (core.size() + kMaxCore - 1) / kMaxCore;
+  int32_t y0 = h, x0 = w, y1 = 0, x1 = 0;
+  for (const auto& [y, x] : core) {
+    y0 = std::min(y0, y);
+    x0 = std::min(x0, x);
+    y1 = std::max(y1, y + 1);
+    x1 = std::max(x1, x + 1);
+  }
+  const double limit =
+      p.detect_found * core_contrast * static_cast<double>((core.size() + step - 1) / step);
+  for (const Match& m : best) {
+    const Grey& n = grey[sz(m.frame)];
+    for (int32_t dy = m.dy - p.detect_search; dy <= m.dy + p.detect_search; ++dy) {
+      if (y0 + dy < 1 || y1 + dy > h - 1) continue;
+      for (int32_t dx = m.dx - p.detect_search; dx <= m.dx + p.detect_search; ++dx) {
+        if (x0 + dx < 1 || x1 + dx > w - 1) continue;
+        double err = 0.0;
+        for (size_t j = 0; j < core.size() && err < limit; j += step) {
+          const auto [y, x] = core[j];
+          const float v = c.at(0, y, x) - m.offset;
+          float e = 1.0f;
+          for (int32_t ey = -1; ey <= 1; ++ey) {
+            for (int32_t ex = -1; ex <= 1; ++ex) {
+              e = std::min(e, std::fabs(v - n.at(0, y + dy + ey, x + dx + ex)));
+            }
+          }
+          err += e;
+        }
+        if (err < limit) return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t w, float* out,
                         const FillParams& p, ThreadPool* pool) {
   if (h <= 0 || w <= 0) throw std::invalid_argument("temporal_fill: empty frame");
   if (p.block < 4 || p.max_shift < 0 || p.refine < 0 || p.margin < 1 || p.max_side < 1 ||
-      !(p.tau > 0.0f) || !(p.agree > 0.0f) || !(p.keep >= 0.0f)) {
+      !(p.tau > 0.0f) || !(p.agree > 0.0f) || !(p.keep >= 0.0f) || !(p.detect_tau > 0.0f) ||
+      p.detect_frames < 1 || p.detect_min_px < 1 || p.detect_search < 0 || !(p.detect_found >= 0.0f)) {
     throw std::invalid_argument(
-        "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau and agree > 0, keep and "
-        "shifts >= 0");
+        "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
+        "keep, shifts, detect_search and detect_found >= 0, detect_frames and detect_min_px >= 1");
   }
   FillStats stats;
   if (frames < 3) return stats;
@@ -98,9 +217,58 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
 
   int64_t n_changed = 0;
   const std::vector<uint8_t> changed = change_mask(out, centre, npx, p.changed, n_changed);
-  if (n_changed == 0) return stats;
-  const std::vector<uint8_t> near1 = grow_cross(changed, h, w);  // not part of a ring
+  if (n_changed == 0 && !p.detect) return stats;
+
+  const int32_t B = p.block;
+  const int32_t nby = (h + B - 1) / B, nbx = (w + B - 1) / B;
+  const int64_t nblocks = static_cast<int64_t>(nby) * nbx;
+  std::vector<int32_t> others;
+  for (int32_t k = 0; k < frames; ++k) {
+    if (k != ci) others.push_back(k);
+  }
+  const auto nothers = static_cast<int64_t>(others.size());
+  std::vector<Grey> grey(sz(frames));
+  run_on(pool, frames, [&](int64_t lo, int64_t hi) {
+    for (int64_t k = lo; k < hi; ++k) grey[sz(k)] = make_grey(window + sz(k * npx * 3), h, w);
+  });
+  // block motions in every other frame, computed once per square when first needed
+  std::vector<Motion> motion(sz(nothers * nblocks));
+  std::vector<uint8_t> have(sz(nblocks), 0);
+  auto find_motion = [&](const std::vector<uint8_t>& needed) {
+    std::vector<int64_t> blocks;
+    for (int64_t b = 0; b < nblocks; ++b) {
+      if (needed[sz(b)] && !have[sz(b)]) blocks.push_back(b);
+    }
+    run_on(pool, nothers * static_cast<int64_t>(blocks.size()), [&](int64_t lo, int64_t hi) {
+      for (int64_t task = lo; task < hi; ++task) {
+        const int64_t o = task % nothers, b = blocks[sz(task / nothers)];
+        const auto y0 = static_cast<int32_t>(b / nbx) * B, x0 = static_cast<int32_t>(b % nbx) * B;
+        motion[sz(o * nblocks + b)] =
+            square_motion(grey[sz(ci)], grey[sz(others[sz(o)])], y0, x0, std::min(y0 + B, h),
+                          std::min(x0 + B, w), p.max_shift);
+      }
+    });
+    for (const int64_t b : blocks) have[sz(b)] = 1;
+  };
+
+  // what to fill: the changed pixels, and (detect) groups of pixels no other frame shows
+  std::vector<uint8_t> target = changed;
   std::vector<int32_t> label;
+  if (p.detect) {
+    find_motion(std::vector<uint8_t>(sz(nblocks), 1));
+    // 1: changed, 2: unseen
+    const std::vector<uint8_t> unseen = unseen_pixels(grey, ci, others, motion, B, changed, p, pool);
+    const std::vector<Region> groups = components(unseen, h, w, label);
+    for (int64_t i = 0; i < npx; ++i) {
+      const int32_t id = label[sz(i)];
+      if (id > 0 && groups[sz(id - 1)].n >= p.detect_min_px) {
+        target[sz(i)] = 2;
+        ++stats.unseen;
+      }
+    }
+    if (n_changed == 0 && stats.unseen == 0) return stats;
+  }
+  const std::vector<uint8_t> near1 = grow_cross(target, h, w);  // not part of a ring
   std::vector<Region> regions = components(grow_cross(near1, h, w), h, w, label);
   stats.regions = static_cast<int64_t>(regions.size());
 
@@ -115,13 +283,10 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   }
   if (todo.empty()) return stats;
 
-  // block motions of the squares over and around them, in every other frame
-  const int32_t B = p.block;
-  const int32_t nby = (h + B - 1) / B, nbx = (w + B - 1) / B;
-  const int64_t nblocks = static_cast<int64_t>(nby) * nbx;
+  // block motions of the squares over and around them
   auto box_of = [&](const Region& g) {
     return Region{std::max(g.y0 - p.margin, 0), std::max(g.x0 - p.margin, 0),
-                  std::min(g.y1 + p.margin, h), std::min(g.x1 + p.margin, w)};
+                  std::min(g.y1 + p.margin, h), std::min(g.x1 + p.margin, w), 0};
   };
   // fn(block index) for the squares over box b and the ring of squares around them
   auto for_squares_around = [&](const Region& b, const auto& fn) {
@@ -135,34 +300,17 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   for (const int32_t r : todo) {
     for_squares_around(box_of(regions[sz(r)]), [&](int64_t q) { needed[sz(q)] = 1; });
   }
-  std::vector<int64_t> blocks;
-  for (int64_t b = 0; b < nblocks; ++b) {
-    if (needed[sz(b)]) blocks.push_back(b);
-  }
-  std::vector<int32_t> others;
-  for (int32_t k = 0; k < frames; ++k) {
-    if (k != ci) others.push_back(k);
-  }
-  const auto nothers = static_cast<int64_t>(others.size());
-  std::vector<Grey> grey(sz(frames));
-  run_on(pool, frames, [&](int64_t lo, int64_t hi) {
-    for (int64_t k = lo; k < hi; ++k) grey[sz(k)] = make_grey(window + sz(k * npx * 3), h, w);
-  });
-  std::vector<Motion> motion(sz(nothers * nblocks));
-  run_on(pool, nothers * static_cast<int64_t>(blocks.size()), [&](int64_t lo, int64_t hi) {
-    for (int64_t task = lo; task < hi; ++task) {
-      const int64_t o = task % nothers, b = blocks[sz(task / nothers)];
-      const auto y0 = static_cast<int32_t>(b / nbx) * B, x0 = static_cast<int32_t>(b % nbx) * B;
-      motion[sz(o * nblocks + b)] =
-          square_motion(grey[sz(ci)], grey[sz(others[sz(o)])], y0, x0, std::min(y0 + B, h),
-                        std::min(x0 + B, w), p.max_shift);
-    }
-  });
+  find_motion(needed);
 
+  struct Fill {
+    int64_t i;
+    float v[3];
+  };
   std::vector<int64_t> filled(todo.size(), 0);
   run_on(pool, static_cast<int64_t>(todo.size()), [&](int64_t lo, int64_t hi) {
     std::vector<float> d, sorted;
-    std::vector<std::pair<int32_t, int32_t>> ring, inside;
+    std::vector<Fill> fills;
+    std::vector<std::pair<int32_t, int32_t>> ring, inside, core;
     for (int64_t t = lo; t < hi; ++t) {
       const int32_t id = todo[sz(t)] + 1;
       const Region b = box_of(regions[sz(todo[sz(t)])]);
@@ -172,7 +320,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         for (int32_t x = b.x0; x < b.x1; ++x) {
           const int64_t i = static_cast<int64_t>(y) * w + x;
           if (!near1[sz(i)]) ring.emplace_back(y, x);
-          if (label[sz(i)] == id && changed[sz(i)]) inside.emplace_back(y, x);
+          if (label[sz(i)] == id && target[sz(i)]) inside.emplace_back(y, x);
         }
       }
       if (ring.size() < 8 || inside.empty()) continue;
@@ -221,25 +369,51 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         const int64_t j = static_cast<int64_t>(y + m.dy) * w + (x + m.dx);
         return window[sz((m.frame * npx + j) * 3 + c)] + m.offset;
       };
+      // the fill, where the frames give one; a region only the detection found is
+      // filled when it stands out from the fill by detect_contrast (grey, mean)
+      fills.clear();
+      bool network_found = false;
+      double contrast = 0.0;
       for (const auto& [y, x] : inside) {
         const int64_t i = static_cast<int64_t>(y) * w + x;
-        float v[3];
+        network_found = network_found || target[sz(i)] == 1;
+        Fill f{i, {0.0f, 0.0f, 0.0f}};
         bool take = true;
         for (int c = 0; c < 3; ++c) {
-          v[c] = source(best[0], y, x, c);
+          f.v[c] = source(best[0], y, x, c);
           if (best.size() > 1) {
             const float u = source(best[1], y, x, c);
-            take = take && std::fabs(v[c] - u) < p.agree;
-            v[c] = 0.5f * (v[c] + u);
+            take = take && std::fabs(f.v[c] - u) < p.agree;
+            f.v[c] = 0.5f * (f.v[c] + u);
           }
         }
         if (!take) continue;
-        float off_centre = 0.0f;
-        for (int c = 0; c < 3; ++c) off_centre = std::max(off_centre, std::fabs(v[c] - centre[i * 3 + c]));
-        const bool confirmed = off_centre < p.keep;  // the centre was right: not a defect
-        for (int c = 0; c < 3; ++c) out[i * 3 + c] = confirmed ? centre[i * 3 + c] : v[c];
-        ++filled[sz(t)];
+        for (int c = 0; c < 3; ++c) contrast += centre[i * 3 + c] - f.v[c];
+        fills.push_back(f);
       }
+      if (fills.empty()) continue;
+      contrast = std::fabs(contrast) / (3.0 * static_cast<double>(fills.size()));
+      if (!network_found) {
+        if (contrast < p.detect_contrast) continue;
+        core.clear();
+        double core_contrast = 0.0;
+        for (const Fill& f : fills) {
+          float g = 0.0f;
+          for (int c = 0; c < 3; ++c) g += centre[f.i * 3 + c] - f.v[c];
+          if (std::fabs(g / 3.0f) < 0.5 * contrast) continue;
+          core.emplace_back(static_cast<int32_t>(f.i / w), static_cast<int32_t>(f.i % w));
+          core_contrast += std::fabs(g / 3.0f);
+        }
+        core_contrast /= static_cast<double>(std::max<size_t>(core.size(), 1));
+        if (found_nearby(grey, ci, best, core, p, core_contrast)) continue;
+      }
+      for (const Fill& f : fills) {
+        float off_centre = 0.0f;
+        for (int c = 0; c < 3; ++c) off_centre = std::max(off_centre, std::fabs(f.v[c] - centre[f.i * 3 + c]));
+        const bool confirmed = off_centre < p.keep;  // the centre was right: not a defect
+        for (int c = 0; c < 3; ++c) out[f.i * 3 + c] = confirmed ? centre[f.i * 3 + c] : f.v[c];
+      }
+      filled[sz(t)] = static_cast<int64_t>(fills.size());
     }
   });
   for (const int64_t f : filled) stats.filled += f;

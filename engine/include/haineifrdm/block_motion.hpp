@@ -1,7 +1,7 @@
 // Block motion: one whole-pixel displacement per square of the picture.
 //
 // Shared by the engine's passes that compare the centre frame with its neighbours
-// square by square (motion_veto.hpp, deflicker.hpp). A square's displacement is
+// square by square (motion_veto.hpp, deflicker.hpp, temporal_fill.hpp). A square's displacement is
 // found by exhaustive search at 1/4 resolution over +-max_shift px, then refined
 // +-2 px at 1/2 and full resolution; the cost is the mean over the square of
 // min(|centre - neighbour|, 0.1) in grey (RGB mean), so a moving object or a defect
@@ -41,5 +41,17 @@ struct Motion {
 // covers half the square.
 Motion square_motion(const Grey& c, const Grey& n, int32_t y0, int32_t x0, int32_t y1, int32_t x1,
                      int32_t max_shift);
+
+// |c(y, x) - offset - n(p + d)| in grey at full resolution, d and offset from `m`; 1 where
+// p + d is outside `n`. With `subpixel`, the distance to the nearest value `n` takes
+// within half a pixel of p + d (between n(p + d) and halfway to each of its 4
+// neighbours): whole-pixel motion leaves up to half a pixel of a fractional
+// displacement (gate weave) over, which at a sharp edge is most of its contrast.
+float shifted_diff(const Grey& c, const Grey& n, int32_t y, int32_t x, const Motion& m,
+                   bool subpixel);
+
+// The mean of shifted_diff over the 3x3 box around (y, x), reflected at the border.
+float box_shifted_diff(const Grey& c, const Grey& n, int32_t y, int32_t x, const Motion& m,
+                       bool subpixel);
 
 }  // namespace haineifrdm

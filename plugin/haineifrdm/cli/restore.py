@@ -28,9 +28,10 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
                    "(by default they are given back: moving objects and edges that weave in the "
                    "gate are not defects)")
     p.add_argument("--no-temporal-fill", dest="temporal_fill", action="store_false",
-                   help="keep the network's own fill under each defect (by default each "
-                   "defect is refilled from the other frames that show its place, found by "
-                   "motion: see ARCHITECTURE.md)")
+                   help="keep the network's own fill under each defect and leave what it "
+                   "missed (by default each defect is refilled from the other frames that "
+                   "show its place, found by motion, and specks no other frame shows are "
+                   "filled too: see ARCHITECTURE.md)")
     p.add_argument("--no-line-scratch", dest="line_scratch", action="store_false",
                    help="leave persistent vertical scratches to the network (by default "
                    "they are solved out of the frame: see ARCHITECTURE.md)")

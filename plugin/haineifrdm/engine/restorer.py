@@ -88,7 +88,8 @@ class Restorer:
     ``motion_veto`` (default on) runs the engine's pass after the network, which gives
     back changed pixels whose content an adjacent frame shows displaced (motion_veto.hpp);
     ``temporal_fill`` (default on) refills each remaining defect from the other frames
-    that show its place, found by motion (temporal_fill.hpp); ``line_scratch`` (default
+    that show its place, found by motion, and fills the specks the network left that
+    no other frame shows (temporal_fill.hpp); ``line_scratch`` (default
     on) then solves persistent vertical scratches out of the
     degraded centre frame (line_scratch.hpp); ``deflicker`` (default on) last scales the
     result to the window's mean exposure (deflicker.hpp).
