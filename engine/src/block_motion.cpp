@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "haineifrdm/thread_pool.hpp"
+
 namespace haineifrdm {
 
 namespace {
@@ -63,6 +65,24 @@ Grey make_grey(const float* rgb, int32_t h, int32_t w) {
 }
 
 // One displacement for the full-resolution square [y0, y1) x [x0, x1).
+std::vector<Grey> window_greys(const float* window, int32_t frames, int32_t h, int32_t w,
+                               ThreadPool* pool) {
+  const int64_t npx = static_cast<int64_t>(h) * w;
+  std::vector<Grey> grey(sz(frames));
+  run_on(pool, frames, [&](int64_t lo, int64_t hi) {
+    for (int64_t f = lo; f < hi; ++f) grey[sz(f)] = make_grey(window + sz(f * npx * 3), h, w);
+  });
+  return grey;
+}
+
+std::vector<int32_t> other_frames(int32_t frames, int32_t centre) {
+  std::vector<int32_t> others;
+  for (int32_t f = 0; f < frames; ++f) {
+    if (f != centre) others.push_back(f);
+  }
+  return others;
+}
+
 Motion square_motion(const Grey& c, const Grey& n, int32_t y0, int32_t x0, int32_t y1, int32_t x1,
                      int32_t max_shift) {
   int32_t by = 0, bx = 0;

@@ -119,17 +119,11 @@ Exposure estimate_exposure(const float* window, int32_t frames, int32_t h, int32
   if (frames < 2) return e;
   const int64_t npx = static_cast<int64_t>(h) * w;
   const int32_t ci = frames / 2;
-  std::vector<Grey> grey(sz(frames));
-  run_on(pool, frames, [&](int64_t lo, int64_t hi) {
-    for (int64_t f = lo; f < hi; ++f) grey[sz(f)] = make_grey(window + sz(f * npx * 3), h, w);
-  });
+  const std::vector<Grey> grey = window_greys(window, frames, h, w, pool);
   const int32_t B = p.block;
   const int32_t nby = (h + B - 1) / B, nbx = (w + B - 1) / B;
   const int64_t squares = static_cast<int64_t>(nby) * nbx;
-  std::vector<int32_t> others;
-  for (int32_t f = 0; f < frames; ++f) {
-    if (f != ci) others.push_back(f);
-  }
+  const std::vector<int32_t> others = other_frames(frames, ci);
   const auto n_others = static_cast<int64_t>(others.size());
   // the motion search compares grey levels, and across an exposure step a shift
   // along a gradient can pass for part of it: the second round searches again with

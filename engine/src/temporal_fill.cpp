@@ -222,15 +222,9 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   const int32_t B = p.block;
   const int32_t nby = (h + B - 1) / B, nbx = (w + B - 1) / B;
   const int64_t nblocks = static_cast<int64_t>(nby) * nbx;
-  std::vector<int32_t> others;
-  for (int32_t k = 0; k < frames; ++k) {
-    if (k != ci) others.push_back(k);
-  }
+  const std::vector<int32_t> others = other_frames(frames, ci);
   const auto nothers = static_cast<int64_t>(others.size());
-  std::vector<Grey> grey(sz(frames));
-  run_on(pool, frames, [&](int64_t lo, int64_t hi) {
-    for (int64_t k = lo; k < hi; ++k) grey[sz(k)] = make_grey(window + sz(k * npx * 3), h, w);
-  });
+  const std::vector<Grey> grey = window_greys(window, frames, h, w, pool);
   // block motions in every other frame, computed once per square when first needed
   std::vector<Motion> motion(sz(nothers * nblocks));
   std::vector<uint8_t> have(sz(nblocks), 0);

@@ -29,6 +29,15 @@ struct Grey {
 // rgb: [h, w, 3] float32 interleaved.
 Grey make_grey(const float* rgb, int32_t h, int32_t w);
 
+class ThreadPool;
+
+// make_grey of every frame of `window` ([frames, h, w, 3]); pool may be null.
+std::vector<Grey> window_greys(const float* window, int32_t frames, int32_t h, int32_t w,
+                               ThreadPool* pool);
+
+// The frames of a window of `frames` other than `centre`, in order.
+std::vector<int32_t> other_frames(int32_t frames, int32_t centre);
+
 struct Motion {
   int32_t dy = 0;
   int32_t dx = 0;
