@@ -330,8 +330,8 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("detect_search") = FillParams{}.detect_search,
       py::arg("detect_found") = FillParams{}.detect_found,
       "(restored with its defects refilled from the frames that show them, regions, pixels "
-      "filled, unseen pixels the network left): the sampler's temporal fill (temporal_fill.hpp) on `restored` "
-      "[H, W, 3], the centre of `window` [F, H, W, 3].");
+      "filled, unseen pixels the network left): the sampler's temporal fill "
+      "(temporal_fill.hpp) on `restored` [H, W, 3], the centre of `window` [F, H, W, 3].");
   m.def(
       "remove_line_scratches",
       [](const py::array& window, const py::array& restored, float threshold,

@@ -64,7 +64,6 @@ Grey make_grey(const float* rgb, int32_t h, int32_t w) {
   return g;
 }
 
-// One displacement for the full-resolution square [y0, y1) x [x0, x1).
 std::vector<Grey> window_greys(const float* window, int32_t frames, int32_t h, int32_t w,
                                ThreadPool* pool) {
   const int64_t npx = static_cast<int64_t>(h) * w;
@@ -83,6 +82,7 @@ std::vector<int32_t> other_frames(int32_t frames, int32_t centre) {
   return others;
 }
 
+// One displacement for the full-resolution square [y0, y1) x [x0, x1).
 Motion square_motion(const Grey& c, const Grey& n, int32_t y0, int32_t x0, int32_t y1, int32_t x1,
                      int32_t max_shift) {
   int32_t by = 0, bx = 0;

@@ -23,7 +23,8 @@ VetoStats motion_veto(const float* window, int32_t frames, int32_t h, int32_t w,
   if (h <= 0 || w <= 0) throw std::invalid_argument("motion_veto: empty frame");
   if (p.block <= 0 || p.max_shift < 0 || p.min_shift < 0 || p.protect < 0 || p.scratch_width < 0 ||
       !(p.tau > 0.0f)) {
-    throw std::invalid_argument("motion_veto: block and tau must be positive, shifts, protect and scratch_width >= 0");
+    throw std::invalid_argument(
+        "motion_veto: block and tau must be positive, shifts, protect and scratch_width >= 0");
   }
   VetoStats stats;
   if (frames < 3) return stats;
@@ -110,7 +111,8 @@ VetoStats motion_veto(const float* window, int32_t frames, int32_t h, int32_t w,
     run_len[x] = changed[sz(i)] ? run_len[x] + 1 : 0;
     per_col[x] = std::max(per_col[x], run_len[x]);
   }
-  // ...and no wider than scratch_width px: a wider band is no scratch
+  // ...in a band of such columns no wider than scratch_width px (the network also tones
+  // down wider full-height bands of picture detail: those are no scratch)
   const auto tall = [&](int32_t x) {
     return static_cast<double>(per_col[sz(x)]) >= static_cast<double>(p.column) * h;
   };

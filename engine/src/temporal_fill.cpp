@@ -130,7 +130,8 @@ std::vector<uint8_t> unseen_pixels(const std::vector<Grey>& grey, int32_t ci,
           for (int32_t q = 0; q < 10 && !seen; ++q) {
             const int32_t qy = q == 0 ? by : by - 1 + (q - 1) / 3;
             const int32_t qx = q == 0 ? bx : bx - 1 + (q - 1) % 3;
-            if (qy < 0 || qx < 0 || qy >= nby || qx >= nbx || (q > 0 && qy == by && qx == bx)) continue;
+            if (qy < 0 || qx < 0 || qy >= nby || qx >= nbx) continue;
+            if (q > 0 && qy == by && qx == bx) continue;  // tried first
             const Motion& m = flat[sz(o * nblocks + static_cast<int64_t>(qy) * nbx + qx)];
             if (!m.found) continue;
             const int32_t ny = y + m.dy, nx = x + m.dx;
@@ -204,7 +205,8 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   if (h <= 0 || w <= 0) throw std::invalid_argument("temporal_fill: empty frame");
   if (p.block < 4 || p.max_shift < 0 || p.refine < 0 || p.margin < 1 || p.max_side < 1 ||
       !(p.tau > 0.0f) || !(p.agree > 0.0f) || !(p.keep >= 0.0f) || !(p.detect_tau > 0.0f) ||
-      p.detect_frames < 1 || p.detect_min_px < 1 || p.detect_search < 0 || !(p.detect_found >= 0.0f)) {
+      p.detect_frames < 1 || p.detect_min_px < 1 || p.detect_search < 0 ||
+      !(p.detect_found >= 0.0f)) {
     throw std::invalid_argument(
         "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
         "keep, shifts, detect_search and detect_found >= 0, detect_frames and detect_min_px >= 1");
@@ -245,13 +247,14 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
     for (const int64_t b : blocks) have[sz(b)] = 1;
   };
 
-  // what to fill: the changed pixels, and (detect) groups of pixels no other frame shows
+  // what to fill: the changed pixels (1), and (detect) groups of pixels no other frame
+  // shows (2)
   std::vector<uint8_t> target = changed;
   std::vector<int32_t> label;
   if (p.detect) {
     find_motion(std::vector<uint8_t>(sz(nblocks), 1));
-    // 1: changed, 2: unseen
-    const std::vector<uint8_t> unseen = unseen_pixels(grey, ci, others, motion, B, changed, p, pool);
+    const std::vector<uint8_t> unseen =
+        unseen_pixels(grey, ci, others, motion, B, changed, p, pool);
     const std::vector<Region> groups = components(unseen, h, w, label);
     for (int64_t i = 0; i < npx; ++i) {
       const int32_t id = label[sz(i)];
@@ -403,7 +406,9 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       }
       for (const Fill& f : fills) {
         float off_centre = 0.0f;
-        for (int c = 0; c < 3; ++c) off_centre = std::max(off_centre, std::fabs(f.v[c] - centre[f.i * 3 + c]));
+        for (int c = 0; c < 3; ++c) {
+          off_centre = std::max(off_centre, std::fabs(f.v[c] - centre[f.i * 3 + c]));
+        }
         const bool confirmed = off_centre < p.keep;  // the centre was right: not a defect
         for (int c = 0; c < 3; ++c) out[f.i * 3 + c] = confirmed ? centre[f.i * 3 + c] : f.v[c];
       }

@@ -1,9 +1,9 @@
 // Block motion: one whole-pixel displacement per square of the picture.
 //
 // Shared by the engine's passes that compare the centre frame with its neighbours
-// square by square (motion_veto.hpp, deflicker.hpp, temporal_fill.hpp). A square's displacement is
-// found by exhaustive search at 1/4 resolution over +-max_shift px, then refined
-// +-2 px at 1/2 and full resolution; the cost is the mean over the square of
+// square by square (motion_veto.hpp, deflicker.hpp, temporal_fill.hpp). A square's
+// displacement is found by exhaustive search at 1/4 resolution over +-max_shift px,
+// then refined +-2 px at 1/2 and full resolution; the cost is the mean over the square of
 // min(|centre - neighbour|, 0.1) in grey (RGB mean), so a moving object or a defect
 // costs at most 0.1 per pixel; displacements that leave under half the square
 // covered are not considered; a tiny pull towards no motion settles ties.

@@ -56,7 +56,8 @@ struct VetoParams {
   int32_t min_shift = 1;    // displacements below this (max norm) do not veto
   float tau = 0.07f;        // 3x3 mean grey difference that counts as the same content
   float pixel_k = 1.5f;     // ...and the pixel's own difference below pixel_k * tau
-  float column = 0.7f;      // columns (+-2 px) changed in a run over this share of the height are kept
+  float column = 0.7f;      // columns (+-2 px) changed in a run over this share of the
+                            // height are kept...
   int32_t scratch_width = 8;  // ...unless such columns side by side are wider than this, px
   int32_t protect = 2;      // px around a change that stays are never vetoed
   float changed = 1e-5f;    // a pixel counts as changed above this (max over RGB)

@@ -85,8 +85,8 @@ struct FillParams {
 };
 
 struct FillStats {
-  int64_t regions = 0;  // changed regions considered
-  int64_t filled = 0;   // pixels filled from other frames
+  int64_t regions = 0;  // regions considered (changed, or found with detect)
+  int64_t filled = 0;   // pixels filled from other frames (or confirmed by them)
   int64_t unseen = 0;   // pixels the network left that no other frame shows (with detect)
 };
 
