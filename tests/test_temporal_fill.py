@@ -44,12 +44,30 @@ def test_a_change_the_other_frames_contradict_goes_back_to_the_centre() -> None:
     window, _, _ = _scene(sprite_step=(0, 0), pan_step=(3, 7), grain=0.01)
     restored = window[2].copy()
     restored[SPECK] = 0.5
-    out, _, filled, _ = _engine.temporal_fill(np.ascontiguousarray(window), restored)
+    window = np.ascontiguousarray(window)
+    # two other frames show each pixel as the centre has it: given back before any fill
+    out, regions, filled, _ = _engine.temporal_fill(window, restored)
+    assert (regions, filled) == (0, 0) and np.array_equal(out, window[2])
+    # without that, the fill from the frames that match the ring is within `keep` of
+    # the centre: given back all the same
+    out, _, filled, _ = _engine.temporal_fill(window, restored, confirm_frames=0)
     assert filled == 12 * 14
     assert np.array_equal(out, window[2])
-    # without that rule the neighbours' own grain would come in
-    other, *_ = _engine.temporal_fill(np.ascontiguousarray(window), restored, keep=0.0)
+    # without either rule the neighbours' own grain would come in
+    other, *_ = _engine.temporal_fill(window, restored, keep=0.0)
     assert not np.array_equal(other, window[2])
+
+
+def test_a_speck_on_a_duplicated_frame_is_not_given_back() -> None:
+    # telecine repeats a frame: the duplicate shows the speck where the centre has it,
+    # one frame is not enough to confirm it
+    window, _, restored = _specked()
+    window[1] = window[2]
+    window = np.ascontiguousarray(window)
+    out, *_ = _engine.temporal_fill(window, restored)
+    assert np.array_equal(out[SPECK], restored[SPECK])  # the duplicate disagrees: no fill
+    one, *_ = _engine.temporal_fill(window, restored, confirm_frames=1)
+    assert np.array_equal(one[SPECK], window[2][SPECK])
 
 
 def test_two_frames_that_disagree_leave_the_networks_fill() -> None:

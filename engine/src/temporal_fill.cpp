@@ -76,25 +76,38 @@ std::vector<Region> components(const std::vector<uint8_t>& m, int32_t h, int32_t
   return regions;
 }
 
+// A region taller than a third of the frame and under an eighth as wide as tall: a
+// line scratch's column, which the line-scratch pass handles.
+bool scratch_like(const Region& g, int32_t h) {
+  const int32_t rh = g.y1 - g.y0, rw = g.x1 - g.x0;
+  return 3 * rh > h && 8 * rw < rh;
+}
+
 struct Match {
   float error = std::numeric_limits<float>::infinity();
   int32_t frame = -1, dy = 0, dx = 0;
   float offset = 0.0f;  // centre - frame (grey), the median over the ring
 };
 
-// Pixels of the centre frame (not `changed`) that at least p.detect_frames of the other
-// frames (all, if fewer) show yet do not match, and at most the rest match: a frame
-// matches when, for one of the block motions of the pixel's own square and the 8
-// around it, the 3x3 mean difference (box_shifted_diff, within half a pixel) is below
-// p.detect_tau, and shows the pixel when one of them keeps that 3x3 box in the frame
-// (a pan's new picture at the frame's edge is in no earlier frame). The offset removed
-// is the frame's median square offset, not the square's own: a defect covering much
-// of a square shifts that square's offset. motion: [others][blocks].
-std::vector<uint8_t> unseen_pixels(const std::vector<Grey>& grey, int32_t ci,
-                                   const std::vector<int32_t>& others,
-                                   const std::vector<Motion>& motion, int32_t B,
-                                   const std::vector<uint8_t>& changed, const FillParams& p,
-                                   ThreadPool* pool) {
+constexpr uint8_t kUnseen = 1;     // a pixel the restoration left that no other frame shows
+constexpr uint8_t kConfirmed = 2;  // a changed pixel that other frames show as it was
+
+// What the other frames say of each pixel of the centre frame. A frame shows the pixel
+// when one of the block motions of the pixel's own square and the 8 around it keeps its
+// 3x3 box in the frame (a pan's new picture at the frame's edge is in no earlier
+// frame), and matches it when, for one of them, the 3x3 mean difference
+// (box_shifted_diff, within half a pixel) is under p.detect_tau (for a changed pixel,
+// its own difference under p.keep too: a speck's edge is in a box with picture). The
+// offset removed is the frame's median square offset, not the square's own: a defect
+// covering much of a square shifts that square's offset. With p.detect, a pixel not
+// `changed` is kUnseen when at least p.detect_frames of the other frames (all, if
+// fewer) show it without matching and at most the rest match; a `changed` pixel is
+// kConfirmed when at least p.confirm_frames (> 0) match. motion: [others][blocks].
+std::vector<uint8_t> judge_pixels(const std::vector<Grey>& grey, int32_t ci,
+                                  const std::vector<int32_t>& others,
+                                  const std::vector<Motion>& motion, int32_t B,
+                                  const std::vector<uint8_t>& changed, const FillParams& p,
+                                  ThreadPool* pool) {
   const Grey& c = grey[sz(ci)];
   const int32_t h = c.h[0], w = c.w[0];
   const int32_t nby = (h + B - 1) / B, nbx = (w + B - 1) / B;
@@ -113,17 +126,19 @@ std::vector<uint8_t> unseen_pixels(const std::vector<Grey>& grey, int32_t ci,
     std::nth_element(offs.begin(), mid, offs.end());
     for (int64_t b = 0; b < nblocks; ++b) flat[sz(o * nblocks + b)].offset = *mid;
   }
-  std::vector<uint8_t> unseen(sz(static_cast<int64_t>(h) * w), 0);
+  std::vector<uint8_t> judged(sz(static_cast<int64_t>(h) * w), 0);
   run_on(pool, h, [&](int64_t lo, int64_t hi) {
     for (int64_t y64 = lo; y64 < hi; ++y64) {
       const auto y = static_cast<int32_t>(y64);
       const int32_t by = y / B;
       for (int32_t x = 0; x < w; ++x) {
         const int64_t i = static_cast<int64_t>(y) * w + x;
-        if (changed[sz(i)]) continue;
+        const bool was_changed = changed[sz(i)] != 0;
+        if (was_changed ? p.confirm_frames <= 0 : !p.detect) continue;
         const int32_t bx = x / B;
         int32_t seen_in = 0, differ_in = 0;
-        for (int32_t o = 0; o < nothers && seen_in <= nothers - need; ++o) {
+        const int32_t enough = was_changed ? p.confirm_frames : nothers - need + 1;
+        for (int32_t o = 0; o < nothers && seen_in < enough; ++o) {
           const Grey& n = grey[sz(others[sz(o)])];
           bool seen = false, shown = false;
           // the pixel's own square first: most pixels move with it
@@ -137,16 +152,21 @@ std::vector<uint8_t> unseen_pixels(const std::vector<Grey>& grey, int32_t ci,
             const int32_t ny = y + m.dy, nx = x + m.dx;
             if (ny < 1 || nx < 1 || ny + 1 >= h || nx + 1 >= w) continue;
             shown = true;
-            seen = box_shifted_diff(c, n, y, x, m, true) < p.detect_tau;
+            seen = box_shifted_diff(c, n, y, x, m, true) < p.detect_tau &&
+                   (!was_changed || shifted_diff(c, n, y, x, m, true) < p.keep);
           }
           seen_in += seen ? 1 : 0;
           differ_in += shown && !seen ? 1 : 0;
         }
-        unseen[sz(i)] = differ_in >= need && seen_in <= nothers - need ? 1 : 0;
+        if (was_changed) {
+          judged[sz(i)] = seen_in >= p.confirm_frames ? kConfirmed : 0;
+        } else {
+          judged[sz(i)] = differ_in >= need && seen_in <= nothers - need ? kUnseen : 0;
+        }
       }
     }
   });
-  return unseen;
+  return judged;
 }
 
 // Whether a region the detection found shows in one of the matched frames within
@@ -206,10 +226,11 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   if (p.block < 4 || p.max_shift < 0 || p.refine < 0 || p.margin < 1 || p.max_side < 1 ||
       !(p.tau > 0.0f) || !(p.agree > 0.0f) || !(p.keep >= 0.0f) || !(p.detect_tau > 0.0f) ||
       p.detect_frames < 1 || p.detect_min_px < 1 || p.detect_search < 0 ||
-      !(p.detect_found >= 0.0f)) {
+      !(p.detect_found >= 0.0f) || p.confirm_frames < 0) {
     throw std::invalid_argument(
         "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
-        "keep, shifts, detect_search and detect_found >= 0, detect_frames and detect_min_px >= 1");
+        "keep, shifts, detect_search, detect_found and confirm_frames >= 0, detect_frames and "
+        "detect_min_px >= 1");
   }
   FillStats stats;
   if (frames < 3) return stats;
@@ -247,15 +268,26 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
     for (const int64_t b : blocks) have[sz(b)] = 1;
   };
 
-  // what to fill: the changed pixels (1), and (detect) groups of pixels no other frame
-  // shows (2)
+  // what to fill: the changed pixels (1) the other frames do not confirm (those go
+  // back), and (detect) groups of pixels no other frame shows (2)
   std::vector<uint8_t> target = changed;
   std::vector<int32_t> label;
-  if (p.detect) {
+  if (p.detect || p.confirm_frames > 0) {
     find_motion(std::vector<uint8_t>(sz(nblocks), 1));
-    const std::vector<uint8_t> unseen =
-        unseen_pixels(grey, ci, others, motion, B, changed, p, pool);
-    const std::vector<Region> groups = components(unseen, h, w, label);
+    std::vector<uint8_t> judged = judge_pixels(grey, ci, others, motion, B, changed, p, pool);
+    // a persistent line scratch is in every frame: the network's fix of it stays
+    const std::vector<Region> runs =
+        components(grow_cross(grow_cross(changed, h, w), h, w), h, w, label);
+    for (int64_t i = 0; i < npx; ++i) {
+      if (judged[sz(i)] != kConfirmed) continue;
+      if (scratch_like(runs[sz(label[sz(i)] - 1)], h)) continue;
+      for (int c = 0; c < 3; ++c) out[i * 3 + c] = centre[i * 3 + c];
+      target[sz(i)] = 0;
+      judged[sz(i)] = 0;
+      --n_changed;
+      ++stats.confirmed;
+    }
+    const std::vector<Region> groups = components(judged, h, w, label);
     for (int64_t i = 0; i < npx; ++i) {
       const int32_t id = label[sz(i)];
       if (id > 0 && groups[sz(id - 1)].n >= p.detect_min_px) {
@@ -273,9 +305,8 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   std::vector<int32_t> todo;
   for (size_t r = 0; r < regions.size(); ++r) {
     const Region& g = regions[r];
-    const int32_t rh = g.y1 - g.y0, rw = g.x1 - g.x0;
-    if (3 * rh > h && 8 * rw < rh) continue;  // a line scratch's column
-    if (rh > p.max_side || rw > p.max_side) continue;  // left to the network
+    if (scratch_like(g, h)) continue;  // a line scratch's column
+    if (g.y1 - g.y0 > p.max_side || g.x1 - g.x0 > p.max_side) continue;  // left to the network
     todo.push_back(static_cast<int32_t>(r));
   }
   if (todo.empty()) return stats;
