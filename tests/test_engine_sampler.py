@@ -38,7 +38,7 @@ def test_engine_matches_oracle(net: HaineiFRDM, h: int, w: int, patch: int, over
                                steps: int, lowres: int | None) -> None:
     win = frames(h, w)
     r = Restorer(model=net, backend="torch", patch=patch, overlap=overlap, steps=steps, seed=7,
-                 lowres=lowres, batch=3, motion_veto=False, deflicker=False)
+                 lowres=lowres, batch=3, motion_veto=False, temporal_fill=False, deflicker=False)
     got = r.restore(win, frame_index=11)
     want = oracle_restore(net, win, patch, overlap, steps, seed=7, frame=11, lowres=lowres)
     assert np.abs(want - win[2]).max() > 0.05  # the network really changed the frame
@@ -59,7 +59,7 @@ def test_motion_compensated_model_matches_oracle(net: HaineiFRDM) -> None:
     reg.load_state_dict(net.state_dict())
     win = pan(72, 96)
     r = Restorer(model=reg, patch=32, overlap=8, steps=2, seed=5, lowres=48, batch=2,
-                 motion_veto=False, deflicker=False)
+                 motion_veto=False, temporal_fill=False, deflicker=False)
     got = r.restore(win)
     want = oracle_restore(reg, win, 32, 8, 2, seed=5, lowres=48)
     np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
@@ -72,7 +72,7 @@ def test_motion_compensated_model_matches_oracle(net: HaineiFRDM) -> None:
 def test_single_stage_matches_oracle(net: HaineiFRDM) -> None:
     win = frames(40, 40, 1)
     r = Restorer(model=net, patch=32, overlap=8, steps=2, seed=1, two_stage=False,
-                 motion_veto=False, deflicker=False)
+                 motion_veto=False, temporal_fill=False, deflicker=False)
     want = oracle_restore(net, win, 32, 8, 2, seed=1, two_stage=False)
     np.testing.assert_allclose(r.restore(win), want, atol=1e-4, rtol=0)
 

@@ -168,11 +168,11 @@ def test_compare_writes_side_by_side_sheet(tmp_path: Path, model_path: Path) -> 
                  str(tmp_path / "t.png")]) == 2
 
 
-def centre_with_and_without(tmp_path: Path, window: np.ndarray, flag: str,
+def centre_with_and_without(tmp_path: Path, window: np.ndarray, flag: str | tuple[str, ...],
                             *default_only: str) -> tuple[np.ndarray, np.ndarray]:
     """The centre frame of ``window`` [5, H, W, 3] restored by the CLI (default model,
-    preview) from FLOAT EXRs: (by default, with ``flag``); ``default_only``: more
-    arguments for the first run."""
+    preview) from FLOAT EXRs: (by default, with ``flag``, one or several); ``default_only``:
+    more arguments for the first run."""
     src = tmp_path / "in"
     src.mkdir()
     for k, frame in enumerate(window):
@@ -183,16 +183,20 @@ def centre_with_and_without(tmp_path: Path, window: np.ndarray, flag: str,
         out.close()
     common = ["--quality", "preview", "--patch", "128", "--frames", "1003-1003"]
     assert run_restore(src, tmp_path / "on", *common, *default_only) == 0
-    assert run_restore(src, tmp_path / "off", *common, flag) == 0
+    flags = (flag,) if isinstance(flag, str) else flag
+    assert run_restore(src, tmp_path / "off", *common, *flags) == 0
     return (read_frame(tmp_path / "on" / "shot.1003.exr")[0],
             read_frame(tmp_path / "off" / "shot.1003.exr")[0])
 
 
-def test_no_motion_veto_keeps_the_changes_on_a_fast_object(tmp_path: Path) -> None:
+def test_no_motion_veto_and_no_fill_keep_the_changes_on_a_fast_object(tmp_path: Path) -> None:
     from .test_motion_veto import _scene
 
+    # both give the network's changes on a fast object back (the fill where two other
+    # frames show the object as the centre has it)
     window, _, sprite = _scene(sprite_step=(4, 30), grain=0.02)
-    on, off = centre_with_and_without(tmp_path, window, "--no-motion-veto")
+    on, off = centre_with_and_without(tmp_path, window,
+                                      ("--no-motion-veto", "--no-temporal-fill"))
     moved_on = np.abs(on - window[2]).max(-1)[sprite] > 1e-5
     moved_off = np.abs(off - window[2]).max(-1)[sprite] > 1e-5
     assert moved_off.sum() > 1000 and moved_on.sum() < 0.2 * moved_off.sum()
