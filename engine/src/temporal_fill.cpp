@@ -280,10 +280,10 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         components(grow_cross(grow_cross(changed, h, w), h, w), h, w, label);
     for (int64_t i = 0; i < npx; ++i) {
       if (judged[sz(i)] != kConfirmed) continue;
+      judged[sz(i)] = 0;  // only kUnseen pixels are grouped below
       if (scratch_like(runs[sz(label[sz(i)] - 1)], h)) continue;
       for (int c = 0; c < 3; ++c) out[i * 3 + c] = centre[i * 3 + c];
       target[sz(i)] = 0;
-      judged[sz(i)] = 0;
       --n_changed;
       ++stats.confirmed;
     }
