@@ -55,8 +55,9 @@ def test_a_persistent_scratch_is_solved_out_under_a_pan(dark: bool, share: float
 def test_a_scratch_that_starts_lower_is_solved_only_where_it_is() -> None:
     window, clean, alpha = _scratched(top=60)
     out, columns, _ = _engine.remove_line_scratches(window, window[2])
-    changed_above = (np.abs(out[:50] - window[2][:50]).max(axis=-1) > 0).sum()
-    assert columns > 0 and changed_above <= 0.02 * 50 * columns  # picture detail, here and there
+    # the faint flanks follow the scratch's strongest column: nothing above its start
+    np.testing.assert_array_equal(out[:60], window[2][:60])
+    assert columns > 1
     on = alpha > 0.05
     assert np.abs(out - clean)[on].mean() < 0.4 * np.abs(window[2] - clean)[on].mean()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from haineifrdm import _engine
 from haineifrdm.engine import Restorer
@@ -78,6 +79,32 @@ def test_two_frames_that_disagree_leave_the_networks_fill() -> None:
     three[2][SPECK] = 0.1
     out, _, filled, _ = _engine.temporal_fill(np.ascontiguousarray(three), restored)
     assert filled == 0 and np.array_equal(out, restored)
+
+
+def test_a_faint_change_no_other_frame_can_judge_goes_back() -> None:
+    # the other frames show unrelated texture: no frame matches the region's ring
+    window, _, _ = _scene(sprite_step=(0, 0), pan_step=(3, 7), grain=0.01)
+    rng = np.random.default_rng(1)
+    for k in (0, 1, 3, 4):
+        texture = ndimage.gaussian_filter(rng.random((H, W)), 2.0)
+        window[k] = np.clip((texture - texture.mean()) / texture.std() * 0.25 + 0.5, 0, 1)[..., None]
+    window = np.ascontiguousarray(window)
+
+    def fill(change: float, **kw: float) -> np.ndarray:
+        restored = window[2].copy()
+        restored[SPECK] += change
+        # the confirmation step alone would find random texture agreeing here and there
+        out, regions, filled, _ = _engine.temporal_fill(window, restored, detect=False,
+                                                         confirm_frames=0, **kw)
+        assert (regions, filled) == (1, 0)
+        return out
+
+    # a few levels (the matte's false detections): the centre's own again, bit for bit
+    np.testing.assert_array_equal(fill(0.03), window[2])
+    assert not np.array_equal(fill(0.03, faint=0.0), window[2])
+    # a real fill (a speck taken out) stays as the network made it
+    strong = fill(-0.3)
+    np.testing.assert_allclose(strong[SPECK], window[2][SPECK] - 0.3, atol=1e-6)
 
 
 def test_a_persistent_line_scratch_is_left_to_the_scratch_pass() -> None:

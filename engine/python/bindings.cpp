@@ -298,7 +298,7 @@ PYBIND11_MODULE(_engine, m) {
       [](const py::array& window, const py::array& restored, float tau, float agree,
          int32_t margin, int32_t refine, float keep, bool detect, float detect_tau,
          int32_t detect_frames, int32_t detect_min_px, float detect_contrast,
-         int32_t detect_search, float detect_found, int32_t confirm_frames) {
+         int32_t detect_search, float detect_found, int32_t confirm_frames, float faint) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         FillParams p;
@@ -315,6 +315,7 @@ PYBIND11_MODULE(_engine, m) {
         p.detect_search = detect_search;
         p.detect_found = detect_found;
         p.confirm_frames = confirm_frames;
+        p.faint = faint;
         const FillStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
                                                   int32_t wd, float* o) {
           return haineifrdm::temporal_fill(win, f, h, wd, o, p, nullptr);
@@ -331,6 +332,7 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("detect_search") = FillParams{}.detect_search,
       py::arg("detect_found") = FillParams{}.detect_found,
       py::arg("confirm_frames") = FillParams{}.confirm_frames,
+      py::arg("faint") = FillParams{}.faint,
       "(restored with its defects refilled from the frames that show them, regions, pixels "
       "filled, unseen pixels the network left): the sampler's temporal fill "
       "(temporal_fill.hpp) on `restored` [H, W, 3], the centre of `window` [F, H, W, 3].");

@@ -174,29 +174,51 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
     const std::vector<bool> hit =
         scratch_columns(centre.detect[at(pol)], centre.median[at(pol)], others[at(pol)],
                         distance, w, p);
-    std::vector<int32_t> cols;
-    for (int32_t x = 0; x < w; ++x)
-      if (hit[at(x)]) cols.push_back(x);
-    stats.columns += static_cast<int32_t>(cols.size());
-    run_on(pool, static_cast<int64_t>(cols.size()), [&](int64_t lo, int64_t hi) {
+    // runs of adjacent scratch columns: a scratch and its faint flanks
+    std::vector<std::pair<int32_t, int32_t>> runs;
+    for (int32_t x = 0; x < w; ++x) {
+      if (!hit[at(x)]) continue;
+      if (!runs.empty() && runs.back().second == x) {
+        runs.back().second = x + 1;
+      } else {
+        runs.emplace_back(x, x + 1);
+      }
+      ++stats.columns;
+    }
+    run_on(pool, static_cast<int64_t>(runs.size()), [&](int64_t lo, int64_t hi) {
       std::vector<float> buf, rat(at(h)), win;
+      std::vector<uint8_t> agree;
       for (int64_t i = lo; i < hi; ++i) {
-        const int32_t x = cols[at(i)];
-        const float a_col = centre.median[at(pol)][at(x)];
-        for (int32_t y = 0; y < h; ++y) {
-          const float* row = g.data() + int64_t{y} * w;
-          rat[at(y)] = ratio(row[x], row_median(row, w, x, r, buf), pol);
+        const auto [x0, x1] = runs[at(i)];
+        // which rows of each column agree with the column's alpha
+        agree.assign(at(int64_t{x1 - x0} * h), 0);
+        int32_t strongest = x0;
+        for (int32_t x = x0; x < x1; ++x) {
+          const float a_col = centre.median[at(pol)][at(x)];
+          if (a_col > centre.median[at(pol)][at(strongest)]) strongest = x;
+          for (int32_t y = 0; y < h; ++y) {
+            const float* row = g.data() + int64_t{y} * w;
+            rat[at(y)] = ratio(row[x], row_median(row, w, x, r, buf), pol);
+          }
+          for (int32_t y = 0; y < h; ++y) {
+            win.clear();
+            for (int32_t d = -half; d <= half; ++d) win.push_back(rat[at(std::clamp(y + d, 0, h - 1))]);
+            const float local = 1.0f - quantile(win, 0.5f);
+            agree[at(int64_t{x - x0} * h + y)] =
+                std::abs(local - a_col) < std::max(0.5f * a_col, p.threshold) ? 1 : 0;
+          }
         }
-        for (int32_t y = 0; y < h; ++y) {
-          win.clear();
-          for (int32_t d = -half; d <= half; ++d) win.push_back(rat[at(std::clamp(y + d, 0, h - 1))]);
-          const float local = 1.0f - quantile(win, 0.5f);
-          if (std::abs(local - a_col) >= std::max(0.5f * a_col, p.threshold)) continue;
-          const float a = std::min(a_col, p.max_alpha);
-          const size_t k = at(int64_t{y} * w + x);
-          if (a > alpha[k]) {
-            alpha[k] = a;
-            polarity[k] = static_cast<int8_t>(pol);
+        // a flank is solved only where the run's strongest column shows the scratch
+        const uint8_t* shown = agree.data() + int64_t{strongest - x0} * h;
+        for (int32_t x = x0; x < x1; ++x) {
+          const float a = std::min(centre.median[at(pol)][at(x)], p.max_alpha);
+          for (int32_t y = 0; y < h; ++y) {
+            if (!agree[at(int64_t{x - x0} * h + y)] || !shown[y]) continue;
+            const size_t k = at(int64_t{y} * w + x);
+            if (a > alpha[k]) {
+              alpha[k] = a;
+              polarity[k] = static_cast<int8_t>(pol);
+            }
           }
         }
       }

@@ -390,7 +390,27 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         }
         if (mb.frame >= 0 && mb.error <= p.tau) best.push_back(mb);
       }
-      if (best.empty()) continue;
+      if (best.empty()) {
+        // no frame can judge the region: the network's fill stays unless it is faint
+        // (the matte's false detections change the picture by a few levels)
+        double change = 0.0;
+        int64_t count = 0;
+        for (const auto& [y, x] : inside) {
+          const int64_t i = static_cast<int64_t>(y) * w + x;
+          if (target[sz(i)] != 1) continue;
+          float g = 0.0f;
+          for (int c = 0; c < 3; ++c) g += out[i * 3 + c] - centre[i * 3 + c];
+          change += std::fabs(g / 3.0f);
+          ++count;
+        }
+        if (count == 0 || change >= p.faint * static_cast<double>(count)) continue;
+        for (const auto& [y, x] : inside) {
+          const int64_t i = static_cast<int64_t>(y) * w + x;
+          if (target[sz(i)] != 1) continue;
+          for (int c = 0; c < 3; ++c) out[i * 3 + c] = centre[i * 3 + c];
+        }
+        continue;
+      }
       std::sort(best.begin(), best.end(),
                 [](const Match& a, const Match& c) { return a.error < c.error; });
       auto source = [&](const Match& m, int32_t y, int32_t x, int c) {

@@ -28,7 +28,12 @@
 //      rows) of its ratio agrees with the column's alpha (within half of it, or
 //      `threshold`; the scratch's start, objects in front), the clean value is
 //      solved for, with alpha capped at `max_alpha` (above, too little of the picture
-//      is left to divide back out).
+//      is left to divide back out). A flank column (of a run of adjacent scratch
+//      columns, all but the one of largest alpha) is solved only in the rows where
+//      that strongest column agrees too: a faint flank's alpha is under `threshold`,
+//      so its own test passes rows the scratch never reached (above its start) and
+//      changed them; validation outside-defect PSNR 59.58 -> 60.11 dB (line-scratch
+//      clips, moving 5000: 73.00 -> 78.23), whole the same, inside -0.01.
 //
 // Columns within `border` px of the left or right edge are never scratch columns: on the
 // real film in ../shared the frame edge of the scan is the only thing found otherwise.
