@@ -87,7 +87,8 @@ def test_a_faint_change_no_other_frame_can_judge_goes_back() -> None:
     rng = np.random.default_rng(1)
     for k in (0, 1, 3, 4):
         texture = ndimage.gaussian_filter(rng.random((H, W)), 2.0)
-        window[k] = np.clip((texture - texture.mean()) / texture.std() * 0.25 + 0.5, 0, 1)[..., None]
+        texture = (texture - texture.mean()) / texture.std() * 0.25 + 0.5
+        window[k] = np.clip(texture, 0, 1)[..., None]
     window = np.ascontiguousarray(window)
 
     def fill(change: float, **kw: float) -> np.ndarray:
