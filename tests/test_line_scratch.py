@@ -62,6 +62,17 @@ def test_a_scratch_that_starts_lower_is_solved_only_where_it_is() -> None:
     assert np.abs(out - clean)[on].mean() < 0.4 * np.abs(window[2] - clean)[on].mean()
 
 
+def test_a_few_rows_of_picture_that_look_like_the_scratch_above_it_are_left() -> None:
+    window, _, _ = _scratched(top=60)
+    # the centre frame's top 7 rows darkened just as the scratch darkens its columns: the
+    # running vertical median repeats the edge row, so it agrees there
+    mark = _alpha(101.0)[None, :, None]
+    window[2, :7] = window[2, :7] * (1 - mark)
+    out, columns, _ = _engine.remove_line_scratches(window, window[2])
+    assert columns > 1
+    np.testing.assert_array_equal(out[:60], window[2][:60])
+
+
 def test_lines_that_come_and_go_or_move_with_the_picture_are_left_alone() -> None:
     # a line in the centre frame only (a hair, say) is the network's business
     once, _, _ = _scratched(frames=(2,))

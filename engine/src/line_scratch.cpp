@@ -44,6 +44,29 @@ float quantile(std::vector<float>& v, float q) {
   return v[at(k)];
 }
 
+// Clears the stretches of agreeing rows (`rows` [h], 1 = agrees) shorter than
+// `min_rows` that lie outside the span of the longer ones: a few rows of picture that
+// look like the scratch above its start or below its end. Short stretches between long
+// ones stay (a scratch seen between objects in front of it).
+void drop_short_stretches(uint8_t* rows, int32_t h, int32_t min_rows) {
+  int32_t lo = h, hi = 0;  // the span of the long stretches
+  for (int32_t y = 0; y < h;) {
+    int32_t end = y;
+    while (end < h && rows[end]) ++end;
+    if (end - y >= min_rows) {
+      lo = std::min(lo, y);
+      hi = std::max(hi, end);
+    }
+    y = std::max(end, y + 1);
+  }
+  for (int32_t y = 0; y < h;) {
+    int32_t end = y;
+    while (end < h && rows[end]) ++end;
+    if (end > y && end - y < min_rows && (y < lo || end > hi)) std::fill(rows + y, rows + end, uint8_t{0});
+    y = std::max(end, y + 1);
+  }
+}
+
 // Per column, for both polarities: alpha at the detection quantile and at the median of
 // the ratios over the rows from y0 down (at most max_rows of them, evenly spaced). [2][w]
 // each.
@@ -209,7 +232,8 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
           }
         }
         // a flank is solved only where the run's strongest column shows the scratch
-        const uint8_t* shown = agree.data() + int64_t{strongest - x0} * h;
+        uint8_t* shown = agree.data() + int64_t{strongest - x0} * h;
+        drop_short_stretches(shown, h, p.vertical / 2 + 1);
         for (int32_t x = x0; x < x1; ++x) {
           const float a = std::min(centre.median[at(pol)][at(x)], p.max_alpha);
           for (int32_t y = 0; y < h; ++y) {
