@@ -73,6 +73,25 @@ def test_a_few_rows_of_picture_that_look_like_the_scratch_above_it_are_left() ->
     np.testing.assert_array_equal(out[:60], window[2][:60])
 
 
+def test_a_scratch_s_side_lobes_beyond_a_zero_column_are_solved_too() -> None:
+    window, _, _ = _scene(sprite_step=(4, 30), pan_step=(3, 17), grain=0.02)
+    clean = window[2].copy()
+    # a core 3 columns wide, then on each side a column the scratch leaves alone and a
+    # faint side lobe 2 columns wide (alpha 0.05: too faint for the detection, over half
+    # its threshold for the growth)
+    profile = np.zeros(W, np.float32)
+    profile[99:102] = (0.3, 0.6, 0.3)
+    profile[[96, 97, 103, 104]] = 0.05
+    window = np.ascontiguousarray(window * (1 - profile[None, None, :, None]))
+    lobes = [96, 97, 103, 104]
+    before = np.abs(window[2] - clean)[:, lobes].mean()
+    for gap, solved in ((0, False), (3, True)):
+        out, _, _ = _engine.remove_line_scratches(window, window[2], flank_gap=gap)
+        after = np.abs(out - clean)[:, lobes].mean()
+        assert (after < 0.5 * before) == solved, (gap, before, after)
+        np.testing.assert_array_equal(out[:, 90:96], window[2][:, 90:96])
+
+
 def test_lines_that_come_and_go_or_move_with_the_picture_are_left_alone() -> None:
     # a line in the centre frame only (a hair, say) is the network's business
     once, _, _ = _scratched(frames=(2,))

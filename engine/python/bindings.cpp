@@ -339,7 +339,8 @@ PYBIND11_MODULE(_engine, m) {
   m.def(
       "remove_line_scratches",
       [](const py::array& window, const py::array& restored, float threshold,
-         float detect_quantile, int32_t persist, int32_t median_width, int32_t max_width) {
+         float detect_quantile, int32_t persist, int32_t median_width, int32_t max_width,
+         int32_t flank_gap) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         ScratchParams p;
@@ -348,6 +349,7 @@ PYBIND11_MODULE(_engine, m) {
         p.persist = persist;
         p.median_width = median_width;
         p.max_width = max_width;
+        p.flank_gap = flank_gap;
         const ScratchStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
                                                      int32_t wd, float* o) {
           return haineifrdm::remove_line_scratches(win, f, h, wd, o, p, nullptr);
@@ -360,6 +362,7 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("persist") = ScratchParams{}.persist,
       py::arg("median_width") = ScratchParams{}.median_width,
       py::arg("max_width") = ScratchParams{}.max_width,
+      py::arg("flank_gap") = ScratchParams{}.flank_gap,
       "(restored with persistent vertical scratches solved out of the degraded centre, "
       "scratch columns, pixels solved): the sampler's line-scratch pass (line_scratch.hpp) on "
       "`restored` [H, W, 3], the centre of `window` [F, H, W, 3].");

@@ -115,7 +115,8 @@ ColumnAlpha column_alpha(const std::vector<float>& g, int32_t h, int32_t w, int3
 // Scratch columns of one polarity: over threshold at the detection quantile, in runs no
 // wider than max_width, and shown by `persist` of the other frames; then grown sideways
 // over the columns whose median alpha is over half the threshold (a scratch's faint
-// flanks, which picture detail hides at the detection quantile).
+// flanks, which picture detail hides at the detection quantile), across gaps of up to
+// flank_gap fainter columns (where a flank's profile crosses zero).
 std::vector<bool> scratch_columns(const std::vector<float>& centre_detect,
                                   const std::vector<float>& centre_median,
                                   const std::vector<std::vector<float>>& others_detect,
@@ -146,10 +147,17 @@ std::vector<bool> scratch_columns(const std::vector<float>& centre_detect,
   for (int32_t x = 0; x < w; ++x) {
     if (!hit[at(x)]) continue;
     for (int32_t step : {-1, 1}) {
-      for (int32_t n = x + step; n >= p.border && n < w - p.border && !hit[at(n)] &&
-                                 centre_median[at(n)] > 0.5f * p.threshold;
-           n += step)
-        grown[at(n)] = true;
+      // `last`: the outermost column joined so far; up to flank_gap fainter columns
+      // between it and the next one over half the threshold join with that one
+      int32_t last = x;
+      for (int32_t n = x + step; n >= p.border && n < w - p.border && !hit[at(n)]; n += step) {
+        if (centre_median[at(n)] > 0.5f * p.threshold) {
+          for (int32_t m = last + step; m != n + step; m += step) grown[at(m)] = true;
+          last = n;
+        } else if (std::abs(n - last) > p.flank_gap) {
+          break;
+        }
+      }
     }
   }
   return grown;
@@ -161,7 +169,7 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
                                    float* out, const ScratchParams& p, ThreadPool* pool) {
   if (frames < 1 || frames % 2 == 0)
     throw std::invalid_argument("remove_line_scratches: the window needs an odd number of frames");
-  if (p.median_width < 3 || p.vertical < 1 || p.max_rows < 1 || p.border < 0 ||
+  if (p.median_width < 3 || p.vertical < 1 || p.max_rows < 1 || p.border < 0 || p.flank_gap < 0 ||
       !(p.top >= 0.0f && p.top < 1.0f) || !(p.detect_quantile >= 0.0f && p.detect_quantile <= 1.0f) ||
       !(p.max_alpha < 1.0f))
     throw std::invalid_argument("remove_line_scratches: bad parameters");
