@@ -62,7 +62,9 @@ void drop_short_stretches(uint8_t* rows, int32_t h, int32_t min_rows) {
   for (int32_t y = 0; y < h;) {
     int32_t end = y;
     while (end < h && rows[end]) ++end;
-    if (end > y && end - y < min_rows && (y < lo || end > hi)) std::fill(rows + y, rows + end, uint8_t{0});
+    if (end > y && end - y < min_rows && (y < lo || end > hi)) {
+      std::fill(rows + y, rows + end, uint8_t{0});
+    }
     y = std::max(end, y + 1);
   }
 }
@@ -169,7 +171,8 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
                                    float* out, const ScratchParams& p, ThreadPool* pool) {
   if (frames < 1 || frames % 2 == 0)
     throw std::invalid_argument("remove_line_scratches: the window needs an odd number of frames");
-  if (p.median_width < 3 || p.vertical < 1 || p.max_rows < 1 || p.border < 0 || p.flank_gap < 0 ||
+  if (p.median_width < 3 || p.vertical < 1 || p.max_rows < 1 || p.border < 0 ||
+      p.flank_gap < 0 ||
       !(p.top >= 0.0f && p.top < 1.0f) || !(p.detect_quantile >= 0.0f && p.detect_quantile <= 1.0f) ||
       !(p.max_alpha < 1.0f))
     throw std::invalid_argument("remove_line_scratches: bad parameters");

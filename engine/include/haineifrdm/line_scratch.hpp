@@ -44,7 +44,8 @@
 //      rows of picture that look like the scratch carry the median there (validation
 //      outside 61.74 -> 62.12 dB, moving 5000's line-scratch clips 78.23 -> 86.00, the
 //      input's value; whole and inside the same). With `vertical` rows as the limit the
-//      same, but the last 13 rows of a scratch under a 16-row interruption were lost.
+//      same, but the last 13 rows of a test's scratch, under a 16-row interruption,
+//      were lost.
 //
 // Columns within `border` px of the left or right edge are never scratch columns: on the
 // real film in ../shared the frame edge of the scan is the only thing found otherwise.
