@@ -340,7 +340,7 @@ PYBIND11_MODULE(_engine, m) {
       "remove_line_scratches",
       [](const py::array& window, const py::array& restored, float threshold,
          float detect_quantile, int32_t persist, int32_t median_width, int32_t max_width,
-         int32_t flank_gap) {
+         int32_t flank_gap, int32_t wide_run, float wide_lift) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         ScratchParams p;
@@ -350,6 +350,8 @@ PYBIND11_MODULE(_engine, m) {
         p.median_width = median_width;
         p.max_width = max_width;
         p.flank_gap = flank_gap;
+        p.wide_run = wide_run;
+        p.wide_lift = wide_lift;
         const ScratchStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
                                                      int32_t wd, float* o) {
           return haineifrdm::remove_line_scratches(win, f, h, wd, o, p, nullptr);
@@ -363,6 +365,8 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("median_width") = ScratchParams{}.median_width,
       py::arg("max_width") = ScratchParams{}.max_width,
       py::arg("flank_gap") = ScratchParams{}.flank_gap,
+      py::arg("wide_run") = ScratchParams{}.wide_run,
+      py::arg("wide_lift") = ScratchParams{}.wide_lift,
       "(restored with persistent vertical scratches solved out of the degraded centre, "
       "scratch columns, pixels solved): the sampler's line-scratch pass (line_scratch.hpp) on "
       "`restored` [H, W, 3], the centre of `window` [F, H, W, 3].");

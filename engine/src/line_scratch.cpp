@@ -69,6 +69,43 @@ void drop_short_stretches(uint8_t* rows, int32_t h, int32_t min_rows) {
   }
 }
 
+// Spacing of the rows, from y0 down, that column statistics read: at most max_rows rows.
+int32_t stat_step(int32_t h, int32_t y0, int32_t max_rows) {
+  return std::max(1, (h - y0 + max_rows - 1) / max_rows);
+}
+
+// Background under the run of columns [x0, x1), per column x and row y at
+// [(x - x0) * h + y]: the running median centred on the column (half-width r); for runs
+// `wide_run` px wide or wider, with the run's own columns left out of its window (a wide
+// scratch fills most of the window and drags the median toward itself).
+std::vector<float> run_background(const std::vector<float>& g, int32_t h, int32_t w, int32_t x0,
+                                  int32_t x1, int32_t r, int32_t wide_run) {
+  std::vector<float> bg(at(int64_t{x1 - x0} * h));
+  std::vector<float> buf;
+  const bool wide = x1 - x0 >= wide_run;
+  for (int32_t y = 0; y < h; ++y) {
+    const float* row = g.data() + int64_t{y} * w;
+    for (int32_t x = x0; x < x1; ++x) {
+      float b = 0.0f;
+      buf.clear();
+      if (wide) {
+        const int32_t lo = std::max(x - r, 0), hi = std::min(x + r + 1, w);
+        if (lo < x0) buf.insert(buf.end(), row + lo, row + x0);
+        if (hi > x1) buf.insert(buf.end(), row + x1, row + hi);
+      }
+      if (buf.empty()) {
+        b = row_median(row, w, x, r, buf);
+      } else {
+        auto mid = buf.begin() + static_cast<std::ptrdiff_t>(buf.size() / 2);
+        std::nth_element(buf.begin(), mid, buf.end());
+        b = *mid;
+      }
+      bg[at(int64_t{x - x0} * h + y)] = b;
+    }
+  }
+  return bg;
+}
+
 // Per column, for both polarities: alpha at the detection quantile and at the median of
 // the ratios over the rows from y0 down (at most max_rows of them, evenly spaced). [2][w]
 // each.
@@ -79,7 +116,7 @@ struct ColumnAlpha {
 
 ColumnAlpha column_alpha(const std::vector<float>& g, int32_t h, int32_t w, int32_t y0,
                          const ScratchParams& p, ThreadPool* pool) {
-  const int32_t step = std::max(1, (h - y0 + p.max_rows - 1) / p.max_rows);
+  const int32_t step = stat_step(h, y0, p.max_rows);
   const int32_t rows = (h - y0 + step - 1) / step;
   const int32_t r = p.median_width / 2;
   std::array<std::vector<float>, 2> ratios{std::vector<float>(at(int64_t{rows} * w)),
@@ -172,7 +209,7 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
   if (frames < 1 || frames % 2 == 0)
     throw std::invalid_argument("remove_line_scratches: the window needs an odd number of frames");
   if (p.median_width < 3 || p.vertical < 1 || p.max_rows < 1 || p.border < 0 ||
-      p.flank_gap < 0 ||
+      p.flank_gap < 0 || p.wide_run < 1 || !(p.wide_lift >= 0.0f) ||
       !(p.top >= 0.0f && p.top < 1.0f) || !(p.detect_quantile >= 0.0f && p.detect_quantile <= 1.0f) ||
       !(p.max_alpha < 1.0f))
     throw std::invalid_argument("remove_line_scratches: bad parameters");
@@ -204,6 +241,7 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
   const std::vector<float>& g = greys[at(c)];
   const int32_t r = p.median_width / 2;
   const int32_t half = p.vertical / 2;
+  const int32_t step = stat_step(h, y0, p.max_rows);
   for (int pol = 0; pol < 2; ++pol) {
     const std::vector<bool> hit =
         scratch_columns(centre.detect[at(pol)], centre.median[at(pol)], others[at(pol)],
@@ -224,16 +262,27 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
       std::vector<uint8_t> agree;
       for (int64_t i = lo; i < hi; ++i) {
         const auto [x0, x1] = runs[at(i)];
+        const std::vector<float> bg = run_background(g, h, w, x0, x1, r, p.wide_run);
+        // 3. each column's alpha: the median of its ratios over the statistics' rows; a
+        // wide run's may rise at most wide_lift above the centred median's
+        std::vector<float> a_run(at(x1 - x0));
+        for (int32_t x = x0; x < x1; ++x) {
+          const float* col_bg = bg.data() + int64_t{x - x0} * h;
+          buf.clear();
+          for (int32_t y = y0; y < h; y += step)
+            buf.push_back(ratio(g[at(int64_t{y} * w + x)], col_bg[y], pol));
+          const float a = std::clamp(1.0f - quantile(buf, 0.5f), 0.0f, 1.0f);
+          a_run[at(x - x0)] = std::min(a, centre.median[at(pol)][at(x)] + p.wide_lift);
+        }
         // which rows of each column agree with the column's alpha
         agree.assign(at(int64_t{x1 - x0} * h), 0);
         int32_t strongest = x0;
         for (int32_t x = x0; x < x1; ++x) {
-          const float a_col = centre.median[at(pol)][at(x)];
-          if (a_col > centre.median[at(pol)][at(strongest)]) strongest = x;
-          for (int32_t y = 0; y < h; ++y) {
-            const float* row = g.data() + int64_t{y} * w;
-            rat[at(y)] = ratio(row[x], row_median(row, w, x, r, buf), pol);
-          }
+          const float a_col = a_run[at(x - x0)];
+          if (a_col > a_run[at(strongest - x0)]) strongest = x;
+          const float* col_bg = bg.data() + int64_t{x - x0} * h;
+          for (int32_t y = 0; y < h; ++y)
+            rat[at(y)] = ratio(g[at(int64_t{y} * w + x)], col_bg[y], pol);
           for (int32_t y = 0; y < h; ++y) {
             win.clear();
             for (int32_t d = -half; d <= half; ++d) win.push_back(rat[at(std::clamp(y + d, 0, h - 1))]);
@@ -246,7 +295,7 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
         uint8_t* shown = agree.data() + int64_t{strongest - x0} * h;
         drop_short_stretches(shown, h, p.vertical / 2 + 1);
         for (int32_t x = x0; x < x1; ++x) {
-          const float a = std::min(centre.median[at(pol)][at(x)], p.max_alpha);
+          const float a = std::min(a_run[at(x - x0)], p.max_alpha);
           for (int32_t y = 0; y < h; ++y) {
             if (!agree[at(int64_t{x - x0} * h + y)] || !shown[y]) continue;
             const size_t k = at(int64_t{y} * w + x);
