@@ -35,7 +35,7 @@
 //      picture beside a run can differ from the picture under it: a test scene's lobes
 //      read 0.08 for 0.05). Validation 41.15 / 27.49 / 62.12 -> 41.34 / 27.76 / 62.12
 //      dB whole / inside / outside; six fresh sets (seeds 7000 / 8000 / 9000, moving
-//      and still) 42.97 -> 43.06 whole, none lower. Unbounded: 41.63 validation, but
+//      and still) 42.97 -> 43.06 whole, none lower. Unbounded: 41.47 validation, but
 //      worse than the centred median on that test scene; lift 0.02: two sets lower;
 //      straight between medians beside the run: moving 7000 / 8000 lower;
 //   4. per pixel of a scratch column: where the running vertical median (`vertical`
