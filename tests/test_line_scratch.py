@@ -85,12 +85,10 @@ def test_a_scratch_s_side_lobes_beyond_a_zero_column_are_solved_too() -> None:
     window = np.ascontiguousarray(window * (1 - profile[None, None, :, None]))
     lobes = [96, 97, 103, 104]
     before = np.abs(window[2] - clean)[:, lobes].mean()
-    # with the gap the run is 9 columns wide, so its background leaves it out: on this
-    # picture that reads the lobes as 0.07-0.08 (0.04-0.05 with the centred median)
     for gap, solved in ((0, False), (3, True)):
         out, _, _ = _engine.remove_line_scratches(window, window[2], flank_gap=gap)
         after = np.abs(out - clean)[:, lobes].mean()
-        assert (after < 0.7 * before) == solved, (gap, before, after)
+        assert (after < 0.5 * before) == solved, (gap, before, after)
         np.testing.assert_array_equal(out[:, 90:96], window[2][:, 90:96])
 
 
@@ -105,12 +103,12 @@ def test_a_wide_scratch_is_measured_against_the_picture_beside_it() -> None:
     on = _alpha(101.0, width=5.0, amp=0.5) > 0.02
     before = np.abs(window[2] - clean)[:, on].mean()
     left = {}
-    for wide_run in (8, 1000):  # the default; never (every run takes the centred median)
+    for wide_run in (10, 1000):  # the default; never (every run takes the centred median)
         out, _, _ = _engine.remove_line_scratches(window, window[2], wide_run=wide_run)
         left[wide_run] = np.abs(out - clean)[:, on].mean() / before
         np.testing.assert_array_equal(out[:, :85], window[2][:, :85])
         np.testing.assert_array_equal(out[:, 118:], window[2][:, 118:])
-    assert left[8] < 0.3 and left[8] < 0.8 * left[1000], left
+    assert left[10] < 0.3 and left[10] < 0.8 * left[1000], left
 
 
 def test_lines_that_come_and_go_or_move_with_the_picture_are_left_alone() -> None:
