@@ -86,21 +86,14 @@ std::vector<float> run_background(const std::vector<float>& g, int32_t h, int32_
   for (int32_t y = 0; y < h; ++y) {
     const float* row = g.data() + int64_t{y} * w;
     for (int32_t x = x0; x < x1; ++x) {
-      float b = 0.0f;
       buf.clear();
       if (wide) {
         const int32_t lo = std::max(x - r, 0), hi = std::min(x + r + 1, w);
         if (lo < x0) buf.insert(buf.end(), row + lo, row + x0);
         if (hi > x1) buf.insert(buf.end(), row + x1, row + hi);
       }
-      if (buf.empty()) {
-        b = row_median(row, w, x, r, buf);
-      } else {
-        auto mid = buf.begin() + static_cast<std::ptrdiff_t>(buf.size() / 2);
-        std::nth_element(buf.begin(), mid, buf.end());
-        b = *mid;
-      }
-      bg[at(int64_t{x - x0} * h + y)] = b;
+      bg[at(int64_t{x - x0} * h + y)] =
+          buf.empty() ? row_median(row, w, x, r, buf) : quantile(buf, 0.5f);
     }
   }
   return bg;
@@ -263,16 +256,20 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
       for (int64_t i = lo; i < hi; ++i) {
         const auto [x0, x1] = runs[at(i)];
         const std::vector<float> bg = run_background(g, h, w, x0, x1, r, p.wide_run);
-        // 3. each column's alpha: the median of its ratios over the statistics' rows; a
-        // wide run's may rise at most wide_lift above the centred median's
-        std::vector<float> a_run(at(x1 - x0));
-        for (int32_t x = x0; x < x1; ++x) {
-          const float* col_bg = bg.data() + int64_t{x - x0} * h;
-          buf.clear();
-          for (int32_t y = y0; y < h; y += step)
-            buf.push_back(ratio(g[at(int64_t{y} * w + x)], col_bg[y], pol));
-          const float a = std::clamp(1.0f - quantile(buf, 0.5f), 0.0f, 1.0f);
-          a_run[at(x - x0)] = std::min(a, centre.median[at(pol)][at(x)] + p.wide_lift);
+        // 3. each column's alpha: the median of its ratios over the statistics' rows
+        // (column_alpha's for a narrow run); a wide run's, against its own background,
+        // rises at most wide_lift above that
+        std::vector<float> a_run(centre.median[at(pol)].begin() + x0,
+                                 centre.median[at(pol)].begin() + x1);
+        if (x1 - x0 >= p.wide_run) {
+          for (int32_t x = x0; x < x1; ++x) {
+            const float* col_bg = bg.data() + int64_t{x - x0} * h;
+            buf.clear();
+            for (int32_t y = y0; y < h; y += step)
+              buf.push_back(ratio(g[at(int64_t{y} * w + x)], col_bg[y], pol));
+            const float a = std::clamp(1.0f - quantile(buf, 0.5f), 0.0f, 1.0f);
+            a_run[at(x - x0)] = std::min(a, centre.median[at(pol)][at(x)] + p.wide_lift);
+          }
         }
         // which rows of each column agree with the column's alpha
         agree.assign(at(int64_t{x1 - x0} * h), 0);
