@@ -32,6 +32,14 @@ def test_eval_report_has_every_field(tmp_path: Path, tiny: Path) -> None:
     assert {"whole_psnr_gain_db", "inside_psnr_gain_db", "grain_ratio",
             "preview_gap_db"} <= set(report["targets"])
     assert (out / "eval_sheet.png").stat().st_size > 1000
+    # the worst crops: every entry named, placed and scored, and drawn on their own sheet
+    assert report["failures"], "a tiny model leaves defects on its set"
+    for f in report["failures"]:
+        assert f["kind"] in ("missed", "false") and f["clip"].split("-")[0] in report["classes"]
+        y0, x0, y1, x1 = f["box"]
+        assert 0 <= y0 < y1 <= 48 and 0 <= x0 < x1 <= 64 and f["error"] > 0
+    assert Path(report["failure_sheet"]) == out / "failures.png"
+    assert (out / "failures.png").stat().st_size > 1000
     assert report["seed"] == 1000  # the held-out set by default
     # a validation set: other seeds, other clips
     assert main(["eval", "--model", str(tiny), "--out", str(tmp_path / "val"), "--clips", "1",

@@ -3,7 +3,9 @@
 The held-out set uses photographs that training never sees (``EVAL_IMAGES``) and
 its own seeds. Each clip isolates one defect class (plus grain as content), and
 a ``mixed`` class combines them. Every frame is restored with the full
-two-stage patch sampler (the engine's ``Restorer``).
+two-stage patch sampler (the engine's ``Restorer``). Beside the contact sheet, the
+worst crops of the most-steps restoration (defects it left, picture it changed) go to
+``failures.png`` and the report's ``failures`` (failures.py).
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ from .data.degrade import DegradationConfig, DegradationResult, synthesize
 from .data.sources import EVAL_IMAGES, STILL_SCENE, SceneConfig, render_scene
 from .data.templates import TemplateLibrary
 from .engine import Restorer
+from .failures import FailureLog
 from .metrics import frame_scores, temporal_flicker
 from .sheets import amplify, contact_sheet
+
+#: The failure crops' sheet, written beside the contact sheet.
+FAILURE_SHEET = "failures.png"
 
 CLASSES: dict[str, dict[str, Any]] = {
     "specks": {"specks": 30.0, "line_scratches": False, "blotch_prob": 0.0, "flicker": 0.0},
@@ -99,6 +105,7 @@ def evaluate(model: Any, clips: list[EvalClip], steps_list: tuple[int, ...] = (1
     per: dict[str, dict[str, list[dict[str, float]]]] = {}
     flicker: dict[str, dict[str, list[float]]] = {}
     sheet_rows, sheet_labels = [], []
+    failures = FailureLog()
     t0 = time.time()
     for clip in clips:
         deg, clean, mask = clip.result.degraded, clip.result.clean, clip.result.mask > 0.05
@@ -119,6 +126,8 @@ def evaluate(model: Any, clips: list[EvalClip], steps_list: tuple[int, ...] = (1
                 temporal_flicker(np.stack(frames)))
         k0 = len(centres) // 2
         best = f"steps{max(steps_list)}"
+        for k, inp, restored in zip(centres, outs["input"], outs[best], strict=True):
+            failures.add(clip.name, k, inp, restored, clean[k], mask[k])
         sheet_rows.append([outs["input"][k0], outs[best][k0], clean[centres[k0]],
                            amplify(outs[best][k0] - outs["input"][k0])])
         sheet_labels.append(clip.name)
@@ -140,6 +149,10 @@ def evaluate(model: Any, clips: list[EvalClip], steps_list: tuple[int, ...] = (1
         contact_sheet(sheet_rows, ["input", f"restored ({max(steps_list)} steps)",
                                    "ground truth", "restored - input (x4)"], sheet_labels, sheet)
         report["sheet"] = str(sheet)
+        worst = failures.sheet(sheet.parent / FAILURE_SHEET)
+        if worst is not None:
+            report["failure_sheet"] = str(worst)
+    report["failures"] = failures.to_json()
     return report
 
 

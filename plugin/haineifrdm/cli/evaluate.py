@@ -67,7 +67,12 @@ def run(args: argparse.Namespace) -> int:
                   f"{v['ssim']:>7.3f}{v['grain_ratio']:>7.2f}")
     for k, v in report["targets"].items():
         print(f"target {k}: {v['value']:.3f} (want {v['target']})")
-    print(f"wrote {out / 'report.json'} and {out / 'eval_sheet.png'}")
+    for f in report["failures"]:
+        print(f"worst {f['kind']:<6} {f['clip']:<15} frame {f['frame']}: "
+              f"{f['psnr_input']:.1f} -> {f['psnr_restored']:.1f} dB over {f['box']}")
+    sheets = [out / "eval_sheet.png"] + ([Path(report["failure_sheet"])]
+                                         if "failure_sheet" in report else [])
+    print(f"wrote {out / 'report.json'} and {', '.join(str(s) for s in sheets)}")
     return 0
 
 
