@@ -298,7 +298,8 @@ PYBIND11_MODULE(_engine, m) {
       [](const py::array& window, const py::array& restored, float tau, float agree,
          int32_t margin, int32_t refine, float keep, bool detect, float detect_tau,
          int32_t detect_frames, int32_t detect_min_px, float detect_contrast,
-         int32_t detect_search, float detect_found, int32_t confirm_frames, float faint) {
+         int32_t detect_search, float detect_found, int32_t confirm_frames, float faint,
+         int32_t vote_frames) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         FillParams p;
@@ -316,6 +317,7 @@ PYBIND11_MODULE(_engine, m) {
         p.detect_found = detect_found;
         p.confirm_frames = confirm_frames;
         p.faint = faint;
+        p.vote_frames = vote_frames;
         const FillStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
                                                   int32_t wd, float* o) {
           return haineifrdm::temporal_fill(win, f, h, wd, o, p, nullptr);
@@ -333,6 +335,7 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("detect_found") = FillParams{}.detect_found,
       py::arg("confirm_frames") = FillParams{}.confirm_frames,
       py::arg("faint") = FillParams{}.faint,
+      py::arg("vote_frames") = FillParams{}.vote_frames,
       "(restored with its defects refilled from the frames that show them, regions, pixels "
       "filled, unseen pixels the network left): the sampler's temporal fill "
       "(temporal_fill.hpp) on `restored` [H, W, 3], the centre of `window` [F, H, W, 3].");

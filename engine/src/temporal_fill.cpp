@@ -17,6 +17,14 @@ namespace {
 
 size_t sz(int64_t v) { return static_cast<size_t>(v); }
 
+// Median of channel c of n interleaved RGB values (the mean of the middle two for even n).
+float median_of(const std::vector<float>& rgb, size_t n, int c, std::vector<float>& ranked) {
+  ranked.resize(n);
+  for (size_t q = 0; q < n; ++q) ranked[q] = rgb[q * 3 + static_cast<size_t>(c)];
+  std::sort(ranked.begin(), ranked.end());
+  return n % 2 == 1 ? ranked[n / 2] : 0.5f * (ranked[n / 2 - 1] + ranked[n / 2]);
+}
+
 constexpr size_t kMaxRing = 4096;  // ring pixels a match is judged on, at most
 constexpr size_t kMaxCore = 512;   // pixels of a detected region looked for nearby, at most
 
@@ -338,6 +346,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   run_on(pool, static_cast<int64_t>(todo.size()), [&](int64_t lo, int64_t hi) {
     std::vector<float> d, sorted;
     std::vector<Fill> fills;
+    std::vector<float> votes, ranked;
     std::vector<std::pair<int32_t, int32_t>> ring, inside, core;
     for (int64_t t = lo; t < hi; ++t) {
       const int32_t id = todo[sz(t)] + 1;
@@ -420,6 +429,8 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       // the fill, where the frames give one; a region only the detection found is
       // filled when it stands out from the fill by detect_contrast (grey, mean)
       fills.clear();
+      const bool vote = p.vote_frames >= 2 && best.size() >= static_cast<size_t>(p.vote_frames);
+      votes.assign(best.size() * 3, 0.0f);
       bool network_found = false;
       double contrast = 0.0;
       for (const auto& [y, x] : inside) {
@@ -427,12 +438,30 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         network_found = network_found || target[sz(i)] == 1;
         Fill f{i, {0.0f, 0.0f, 0.0f}};
         bool take = true;
-        for (int c = 0; c < 3; ++c) {
-          f.v[c] = source(best[0], y, x, c);
-          if (best.size() > 1) {
-            const float u = source(best[1], y, x, c);
-            take = take && std::fabs(f.v[c] - u) < p.agree;
-            f.v[c] = 0.5f * (f.v[c] + u);
+        if (vote) {
+          for (int c = 0; c < 3; ++c) {
+            for (size_t q = 0; q < best.size(); ++q) {
+              votes[q * 3 + sz(c)] = source(best[q], y, x, c);
+            }
+            f.v[c] = median_of(votes, best.size(), c, ranked);
+          }
+          int32_t agreeing = 0;
+          for (size_t q = 0; q < best.size(); ++q) {
+            float off = 0.0f;
+            for (int c = 0; c < 3; ++c) {
+              off = std::max(off, std::fabs(votes[q * 3 + sz(c)] - f.v[c]));
+            }
+            agreeing += off < p.agree ? 1 : 0;
+          }
+          take = agreeing >= 2;
+        } else {
+          for (int c = 0; c < 3; ++c) {
+            f.v[c] = source(best[0], y, x, c);
+            if (best.size() > 1) {
+              const float u = source(best[1], y, x, c);
+              take = take && std::fabs(f.v[c] - u) < p.agree;
+              f.v[c] = 0.5f * (f.v[c] + u);
+            }
           }
         }
         if (!take) continue;
