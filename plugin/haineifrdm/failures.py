@@ -101,7 +101,8 @@ class FailureLog:
             self._best[(kind, clip)] = Failure(
                 kind, clip, frame, box, total,
                 psnr(inp[sl], clean[sl], region), psnr(restored[sl], clean[sl], region),
-                [inp[sl], restored[sl], clean[sl], amplify(restored[sl] - clean[sl])])
+                [inp[sl].copy(), restored[sl].copy(), clean[sl].copy(),
+                 amplify(restored[sl] - clean[sl])])  # copies: the frames are not kept
 
     def worst(self) -> list[Failure]:
         """The ``per_kind`` worst clips of each kind, worst first, kinds in KINDS order."""
