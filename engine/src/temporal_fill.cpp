@@ -49,6 +49,53 @@ struct Region {
   int64_t n = 0;                           // pixels
 };
 
+struct Fill {
+  int64_t i;  // pixel index
+  float v[3];
+};
+
+// The rest of a defect the matte did not reach: unchanged pixels of the region's box `b`
+// next to the region (`inside`) or to pixels grown before, out to the box's margin, that
+// the matching frames agree on (fill_at) and the centre differs from by at least
+// p.grow_contrast (grey, mean over RGB).
+template <class FillAt>
+void grow_region(const Region& b, const std::vector<std::pair<int32_t, int32_t>>& inside,
+                 const std::vector<uint8_t>& target, int32_t w, const FillParams& p,
+                 const float* centre, const FillAt& fill_at, std::vector<Fill>& grown) {
+  const int32_t bh = b.y1 - b.y0, bw = b.x1 - b.x0;
+  auto at = [&](int32_t y, int32_t x) {
+    return sz(static_cast<int64_t>(y - b.y0) * bw + (x - b.x0));
+  };
+  std::vector<uint8_t> in(sz(static_cast<int64_t>(bh) * bw), 0);  // 1 region, 2 grown now
+  for (const auto& [y, x] : inside) in[at(y, x)] = 1;
+  for (int32_t pass = 0; pass < p.margin; ++pass) {
+    bool more = false;
+    for (int32_t y = b.y0; y < b.y1; ++y) {
+      for (int32_t x = b.x0; x < b.x1; ++x) {
+        const int64_t i = static_cast<int64_t>(y) * w + x;
+        if (in[at(y, x)] || target[sz(i)]) continue;
+        bool next = false;
+        for (int32_t ny = std::max(y - 1, b.y0); ny <= std::min(y + 1, b.y1 - 1) && !next; ++ny) {
+          for (int32_t nx = std::max(x - 1, b.x0); nx <= std::min(x + 1, b.x1 - 1); ++nx) {
+            if (in[at(ny, nx)] == 1) next = true;
+          }
+        }
+        if (!next) continue;
+        Fill f{i, {0.0f, 0.0f, 0.0f}};
+        if (!fill_at(y, x, f)) continue;
+        float g = 0.0f;
+        for (int c = 0; c < 3; ++c) g += centre[i * 3 + c] - f.v[c];
+        if (std::fabs(g / 3.0f) < p.grow_contrast) continue;
+        in[at(y, x)] = 2;
+        grown.push_back(f);
+        more = true;
+      }
+    }
+    if (!more) break;
+    for (uint8_t& v : in) v = v == 2 ? 1 : v;
+  }
+}
+
 // 4-connected components of `m` (label 1..n in `label`, 0 outside); their boxes.
 std::vector<Region> components(const std::vector<uint8_t>& m, int32_t h, int32_t w,
                                std::vector<int32_t>& label) {
@@ -338,11 +385,8 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   }
   find_motion(needed);
 
-  struct Fill {
-    int64_t i;
-    float v[3];
-  };
   std::vector<int64_t> filled(todo.size(), 0);
+  std::vector<std::vector<Fill>> grown(todo.size());
   run_on(pool, static_cast<int64_t>(todo.size()), [&](int64_t lo, int64_t hi) {
     std::vector<float> d, sorted;
     std::vector<Fill> fills;
@@ -433,10 +477,8 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       votes.assign(best.size() * 3, 0.0f);
       bool network_found = false;
       double contrast = 0.0;
-      for (const auto& [y, x] : inside) {
-        const int64_t i = static_cast<int64_t>(y) * w + x;
-        network_found = network_found || target[sz(i)] == 1;
-        Fill f{i, {0.0f, 0.0f, 0.0f}};
+      // the fill of pixel (y, x) from the matching frames; false where they disagree
+      auto fill_at = [&](int32_t y, int32_t x, Fill& f) {
         bool take = true;
         if (vote) {
           for (int c = 0; c < 3; ++c) {
@@ -464,11 +506,20 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
             }
           }
         }
-        if (!take) continue;
+        return take;
+      };
+      for (const auto& [y, x] : inside) {
+        const int64_t i = static_cast<int64_t>(y) * w + x;
+        network_found = network_found || target[sz(i)] == 1;
+        Fill f{i, {0.0f, 0.0f, 0.0f}};
+        if (!fill_at(y, x, f)) continue;
         for (int c = 0; c < 3; ++c) contrast += centre[i * 3 + c] - f.v[c];
         fills.push_back(f);
       }
       if (fills.empty()) continue;
+      if (network_found && best.size() >= 2 && p.grow_contrast > 0.0f) {
+        grow_region(b, inside, target, w, p, centre, fill_at, grown[sz(t)]);
+      }
       contrast = std::fabs(contrast) / (3.0 * static_cast<double>(fills.size()));
       if (!network_found) {
         if (contrast < p.detect_contrast) continue;
@@ -496,6 +547,13 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
     }
   });
   for (const int64_t f : filled) stats.filled += f;
+  // pixels grown onto the regions, in region order (two regions' boxes may overlap)
+  for (const std::vector<Fill>& g : grown) {
+    for (const Fill& f : g) {
+      for (int c = 0; c < 3; ++c) out[f.i * 3 + c] = f.v[c];
+    }
+    stats.filled += static_cast<int64_t>(g.size());
+  }
   return stats;
 }
 
