@@ -66,7 +66,8 @@ void grow_region(const Region& b, const std::vector<std::pair<int32_t, int32_t>>
   auto at = [&](int32_t y, int32_t x) {
     return sz(static_cast<int64_t>(y - b.y0) * bw + (x - b.x0));
   };
-  std::vector<uint8_t> in(sz(static_cast<int64_t>(bh) * bw), 0);  // 1 region, 2 grown now
+  // 1 region, 2 grown this pass, 3 judged and refused (its fill and contrast do not change)
+  std::vector<uint8_t> in(sz(static_cast<int64_t>(bh) * bw), 0);
   for (const auto& [y, x] : inside) in[at(y, x)] = 1;
   for (int32_t pass = 0; pass < p.margin; ++pass) {
     bool more = false;
@@ -82,10 +83,13 @@ void grow_region(const Region& b, const std::vector<std::pair<int32_t, int32_t>>
         }
         if (!next) continue;
         Fill f{i, {0.0f, 0.0f, 0.0f}};
-        if (!fill_at(y, x, f)) continue;
         float g = 0.0f;
+        const bool agreed = fill_at(y, x, f);
         for (int c = 0; c < 3; ++c) g += centre[i * 3 + c] - f.v[c];
-        if (std::fabs(g / 3.0f) < p.grow_contrast) continue;
+        if (!agreed || std::fabs(g / 3.0f) < p.grow_contrast) {
+          in[at(y, x)] = 3;
+          continue;
+        }
         in[at(y, x)] = 2;
         grown.push_back(f);
         more = true;
