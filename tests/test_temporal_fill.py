@@ -135,6 +135,30 @@ def test_the_rest_of_a_speck_the_matte_missed_is_grown_into() -> None:
     assert np.abs(out[rim] - clean[rim]).mean() < 0.2 * np.abs(kept[rim] - clean[rim]).mean()
 
 
+def test_a_region_the_network_only_nudged_is_filled_only_where_it_stands_out() -> None:
+    # the other frames show the region's place 0.09 brighter than the centre (their
+    # own content, or misregistration), and the network moved it by a level or two:
+    # no defect to the network, so the frames' picture is not pasted in
+    window, _, _ = _scene(sprite_step=(0, 0), pan_step=(3, 7), grain=0.01)
+    window[2][SPECK] -= 0.09
+    window = np.ascontiguousarray(window)
+    restored = window[2].copy()
+    restored[SPECK] += 0.01
+    out, regions, _, _ = _engine.temporal_fill(window, restored, detect=False)
+    assert regions == 1
+    np.testing.assert_array_equal(out, window[2])  # the centre's own, bit for bit
+    pasted, _, filled, _ = _engine.temporal_fill(window, restored, detect=False, weak=0.0)
+    assert filled == 12 * 14
+    assert np.abs(pasted[SPECK] - window[2][SPECK]).mean() > 0.07
+    # a real speck (0.03 on picture) the network nudged just as little is still filled
+    window, clean, _ = _specked()
+    restored = window[2].copy()
+    restored[SPECK] += 0.01
+    out, _, filled, _ = _engine.temporal_fill(window, restored, detect=False)
+    assert filled >= 12 * 14
+    assert np.abs(out[SPECK] - clean[SPECK]).mean() < 0.02
+
+
 def test_a_faint_change_no_other_frame_can_judge_goes_back() -> None:
     # the other frames show unrelated texture: no frame matches the region's ring
     window, _, _ = _scene(sprite_step=(0, 0), pan_step=(3, 7), grain=0.01)
@@ -230,6 +254,8 @@ def test_bad_shapes_and_settings_are_refused() -> None:
         _engine.temporal_fill(window, restored, margin=0)
     with pytest.raises(ValueError, match="detect_frames and detect_min_px >= 1"):
         _engine.temporal_fill(window, restored, detect_frames=0)
+    with pytest.raises(ValueError, match="weak and confirm_frames >= 0"):
+        _engine.temporal_fill(window, restored, weak=-0.01)
 
 
 def test_the_restorer_runs_the_fill_after_the_veto() -> None:

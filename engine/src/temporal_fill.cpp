@@ -236,6 +236,35 @@ std::vector<uint8_t> judge_pixels(const std::vector<Grey>& grey, int32_t ci,
 // place (the shape may change), the frame's offset removed; found when the mean
 // difference is under p.detect_found times the core's mean difference from its fill,
 // `core_contrast`.
+using Pixels = std::vector<std::pair<int32_t, int32_t>>;
+
+// Whether the restoration changed the region's pixels (target 1) by less than `limit`
+// on average (grey, absolute); false when it changed none of them.
+bool nudged(const Pixels& inside, const std::vector<uint8_t>& target, const float* out,
+            const float* centre, int32_t w, float limit) {
+  double change = 0.0;
+  int64_t count = 0;
+  for (const auto& [y, x] : inside) {
+    const int64_t i = static_cast<int64_t>(y) * w + x;
+    if (target[sz(i)] != 1) continue;
+    float g = 0.0f;
+    for (int c = 0; c < 3; ++c) g += out[i * 3 + c] - centre[i * 3 + c];
+    change += std::fabs(g / 3.0f);
+    ++count;
+  }
+  return count > 0 && change < static_cast<double>(limit) * static_cast<double>(count);
+}
+
+// The region's changed pixels (target 1) are the centre's own again, bit for bit.
+void give_back(const Pixels& inside, const std::vector<uint8_t>& target, float* out,
+               const float* centre, int32_t w) {
+  for (const auto& [y, x] : inside) {
+    const int64_t i = static_cast<int64_t>(y) * w + x;
+    if (target[sz(i)] != 1) continue;
+    for (int c = 0; c < 3; ++c) out[i * 3 + c] = centre[i * 3 + c];
+  }
+}
+
 bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<Match>& best,
                   const std::vector<std::pair<int32_t, int32_t>>& core, const FillParams& p,
                   double core_contrast) {
@@ -285,10 +314,10 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   if (p.block < 4 || p.max_shift < 0 || p.refine < 0 || p.margin < 1 || p.max_side < 1 ||
       !(p.tau > 0.0f) || !(p.agree > 0.0f) || !(p.keep >= 0.0f) || !(p.detect_tau > 0.0f) ||
       p.detect_frames < 1 || p.detect_min_px < 1 || p.detect_search < 0 ||
-      !(p.detect_found >= 0.0f) || p.confirm_frames < 0) {
+      !(p.detect_found >= 0.0f) || !(p.weak >= 0.0f) || p.confirm_frames < 0) {
     throw std::invalid_argument(
         "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
-        "keep, shifts, detect_search, detect_found and confirm_frames >= 0, detect_frames and "
+        "keep, shifts, detect_search, detect_found, weak and confirm_frames >= 0, detect_frames and "
         "detect_min_px >= 1");
   }
   FillStats stats;
@@ -450,22 +479,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       if (best.empty()) {
         // no frame can judge the region: the network's fill stays unless it is faint
         // (the matte's false detections change the picture by a few levels)
-        double change = 0.0;
-        int64_t count = 0;
-        for (const auto& [y, x] : inside) {
-          const int64_t i = static_cast<int64_t>(y) * w + x;
-          if (target[sz(i)] != 1) continue;
-          float g = 0.0f;
-          for (int c = 0; c < 3; ++c) g += out[i * 3 + c] - centre[i * 3 + c];
-          change += std::fabs(g / 3.0f);
-          ++count;
-        }
-        if (count == 0 || change >= p.faint * static_cast<double>(count)) continue;
-        for (const auto& [y, x] : inside) {
-          const int64_t i = static_cast<int64_t>(y) * w + x;
-          if (target[sz(i)] != 1) continue;
-          for (int c = 0; c < 3; ++c) out[i * 3 + c] = centre[i * 3 + c];
-        }
+        if (nudged(inside, target, out, centre, w, p.faint)) give_back(inside, target, out, centre, w);
         continue;
       }
       std::sort(best.begin(), best.end(),
@@ -521,6 +535,18 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         fills.push_back(f);
       }
       if (fills.empty()) continue;
+      if (network_found && nudged(inside, target, out, centre, w, p.weak)) {
+        // a region the network only nudged is a defect only when it stands out from
+        // the fill as a detected one must; otherwise it is the centre's own again
+        double lift = 0.0;
+        for (const Fill& f : fills) {
+          for (int c = 0; c < 3; ++c) lift += centre[f.i * 3 + c] - f.v[c];
+        }
+        if (std::fabs(lift) < p.detect_contrast * 3.0 * static_cast<double>(fills.size())) {
+          give_back(inside, target, out, centre, w);
+          continue;
+        }
+      }
       if (network_found && best.size() >= 2 && p.grow_contrast > 0.0f) {
         grow_region(b, inside, target, w, p, centre, fill_at, grown[sz(t)]);
       }

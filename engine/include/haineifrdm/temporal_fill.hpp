@@ -32,6 +32,17 @@
 //      0.15 on defects, 0.008 elsewhere; outside-defect PSNR 60.11 -> 61.74 dB,
 //      whole 40.95 -> 41.02, inside the same; faint 0.03 / 0.09 / 0.12: 61.39 /
 //      61.77 / 61.83 outside, 41.01 / 41.01 / 40.96 whole);
+//   2a. a region the network only nudged (mean change under `weak`, grey) is filled
+//      only when it stands out from the fill by `detect_contrast`, as a region the
+//      detection found must; otherwise its pixels are the centre's own again. Such
+//      regions are mostly where the network moved picture by a level or two (a
+//      moving object's edge, the frame's border), and the fill then pasted the other
+//      frames' grain and misregistration onto clean picture: in frames with no defect
+//      there, a few such pixels cost 25-50 dB outside the defects. Validation below
+//      41.41 / 27.93 / 61.99 -> 41.49 / 27.92 / 62.39, seeds 7000-9000 moving and still
+//      43.18 / 26.58 / 59.71 -> 43.18 / 26.58 / 60.21 (moving 7000 outside +2.6), no
+//      set lower on the whole frame by more than 0.01 dB; 0.01 / 0.03 / 0.05: 60.85 / 61.09 / 61.09 outside
+//      over the ten sets (0.02: 61.08), 0.05 loses 0.04 dB inside;
 //   2b. with two or more matching frames, grows a region the network changed into the
 //      unchanged pixels beside it (8-connected, out to `margin` px) that the frames'
 //      fill agrees on and the centre differs from by `grow_contrast` (grey): the rest
@@ -111,6 +122,8 @@ struct FillParams {
   float keep = 0.05f;       // a fill within this of the centre (max over RGB) gives the centre back
   float faint = 0.06f;      // a region no frame matches goes back when the restoration changed
                             // it by less than this on average (grey)
+  float weak = 0.02f;       // a region changed by less than this (grey, mean) is filled only
+                            // when it differs from the fill by detect_contrast; 0: always
   int32_t max_side = 256;  // larger regions (grown by 2 px) are left to the network, px
   float changed = 1e-4f;   // a pixel counts as changed above this (max over RGB)
   // defects the network left: pixels no other frame shows
