@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from haineifrdm import _engine
+from haineifrdm.data.sources import EVAL_IMAGES, render_scene
 from haineifrdm.engine import Restorer
+from haineifrdm.evaluation import SCENES
 
 from .test_motion_veto import W, _scene
 
@@ -130,12 +134,31 @@ def test_lines_that_come_and_go_or_move_with_the_picture_are_left_alone() -> Non
         assert (_engine.remove_line_scratches(lined, lined[2])[2] > 0) == found
 
 
+def test_a_picture_seam_that_is_not_darkest_in_its_rows_is_no_scratch() -> None:
+    # a locked-off shot of shelving, clean (the evaluation's still scene): the seam
+    # between a bright wall and the wood runs straight down every frame and reads as a
+    # blend against the running median, but in many rows its columns sit on the
+    # wall's ramp, with darker picture two pixels on; a scratch's core never does
+    scene = replace(SCENES["still"], frames=7, height=256, width=352)
+    clean = render_scene(np.random.default_rng(9200), scene, EVAL_IMAGES)
+    window = np.ascontiguousarray(clean[2:7])
+
+    def changed_columns(**kw: float) -> set[int]:
+        out, _, _ = _engine.remove_line_scratches(window, window[2], **kw)
+        return {int(x) for x in np.nonzero(np.abs(out - window[2]).max(axis=-1) > 0)[1]}
+
+    assert set(range(108, 113)) <= changed_columns(side=0)
+    assert not changed_columns() & set(range(107, 120))
+
+
 def test_the_pass_checks_its_input() -> None:
     window, _, _ = _scratched()
     with pytest.raises(ValueError, match="restored must be"):
         _engine.remove_line_scratches(window, window[2][:, :10])
     with pytest.raises(ValueError, match="odd number of frames"):
         _engine.remove_line_scratches(window[:4], window[2])
+    with pytest.raises(ValueError, match="bad parameters"):
+        _engine.remove_line_scratches(window, window[2], side=-1)
     tiny = np.ascontiguousarray(window[:, :2, :16])  # no room for a scratch: left as it is
     out, columns, pixels = _engine.remove_line_scratches(tiny, tiny[2])
     assert (columns, pixels) == (0, 0) and np.array_equal(out, tiny[2])

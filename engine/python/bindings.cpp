@@ -347,7 +347,7 @@ PYBIND11_MODULE(_engine, m) {
       "remove_line_scratches",
       [](const py::array& window, const py::array& restored, float threshold,
          float detect_quantile, int32_t persist, int32_t median_width, int32_t max_width,
-         int32_t flank_gap, int32_t wide_run, float wide_lift) {
+         int32_t flank_gap, int32_t wide_run, float wide_lift, int32_t side, float side_tol) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         ScratchParams p;
@@ -359,6 +359,8 @@ PYBIND11_MODULE(_engine, m) {
         p.flank_gap = flank_gap;
         p.wide_run = wide_run;
         p.wide_lift = wide_lift;
+        p.side = side;
+        p.side_tol = side_tol;
         const ScratchStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
                                                      int32_t wd, float* o) {
           return haineifrdm::remove_line_scratches(win, f, h, wd, o, p, nullptr);
@@ -374,6 +376,8 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("flank_gap") = ScratchParams{}.flank_gap,
       py::arg("wide_run") = ScratchParams{}.wide_run,
       py::arg("wide_lift") = ScratchParams{}.wide_lift,
+      py::arg("side") = ScratchParams{}.side,
+      py::arg("side_tol") = ScratchParams{}.side_tol,
       "(restored with persistent vertical scratches solved out of the degraded centre, "
       "scratch columns, pixels solved): the sampler's line-scratch pass (line_scratch.hpp) on "
       "`restored` [H, W, 3], the centre of `window` [F, H, W, 3].");

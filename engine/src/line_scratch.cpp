@@ -112,15 +112,26 @@ ColumnAlpha column_alpha(const std::vector<float>& g, int32_t h, int32_t w, int3
   const int32_t step = stat_step(h, y0, p.max_rows);
   const int32_t rows = (h - y0 + step - 1) / step;
   const int32_t r = p.median_width / 2;
-  std::array<std::vector<float>, 2> ratios{std::vector<float>(at(int64_t{rows} * w)),
-                                           std::vector<float>(at(int64_t{rows} * w))};
+  // ratios (for the median) and, for the detection, the same but 1 (no blend) in rows
+  // where the pixel is no extreme against the pixels p.side px to its left and right
+  auto plane = [&] { return std::vector<float>(at(int64_t{rows} * w)); };
+  std::array<std::vector<float>, 2> ratios{plane(), plane()}, detect{plane(), plane()};
   run_on(pool, rows, [&](int64_t lo, int64_t hi) {
     std::vector<float> buf;
     for (int64_t j = lo; j < hi; ++j) {
       const float* row = g.data() + (y0 + j * step) * w;
       for (int32_t x = 0; x < w; ++x) {
         const float bg = row_median(row, w, x, r, buf);
-        for (int pol = 0; pol < 2; ++pol) ratios[at(pol)][at(j * w + x)] = ratio(row[x], bg, pol);
+        const float left = row[reflect_index(x - p.side, w)];
+        const float right = row[reflect_index(x + p.side, w)];
+        const bool darkest = row[x] < std::min(left, right) + p.side_tol;
+        const bool brightest = row[x] > std::max(left, right) - p.side_tol;
+        for (int pol = 0; pol < 2; ++pol) {
+          const float q = ratio(row[x], bg, pol);
+          const bool extreme = p.side == 0 || (pol == 0 ? darkest : brightest);
+          ratios[at(pol)][at(j * w + x)] = q;
+          detect[at(pol)][at(j * w + x)] = extreme ? q : std::max(q, 1.0f);
+        }
       }
     }
   });
@@ -133,8 +144,9 @@ ColumnAlpha column_alpha(const std::vector<float>& g, int32_t h, int32_t w, int3
     std::vector<float> col(at(rows));
     for (int64_t x = lo; x < hi; ++x) {
       for (int pol = 0; pol < 2; ++pol) {
-        for (int32_t j = 0; j < rows; ++j) col[at(j)] = ratios[at(pol)][at(int64_t{j} * w + x)];
+        for (int32_t j = 0; j < rows; ++j) col[at(j)] = detect[at(pol)][at(int64_t{j} * w + x)];
         const float q = quantile(col, p.detect_quantile);
+        for (int32_t j = 0; j < rows; ++j) col[at(j)] = ratios[at(pol)][at(int64_t{j} * w + x)];
         const float m = quantile(col, 0.5f);
         out.detect[at(pol)][at(x)] = std::clamp(1.0f - q, 0.0f, 1.0f);
         out.median[at(pol)][at(x)] = std::clamp(1.0f - m, 0.0f, 1.0f);
@@ -202,7 +214,8 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
   if (frames < 1 || frames % 2 == 0)
     throw std::invalid_argument("remove_line_scratches: the window needs an odd number of frames");
   if (p.median_width < 3 || p.vertical < 1 || p.max_rows < 1 || p.border < 0 ||
-      p.flank_gap < 0 || p.wide_run < 1 || !(p.wide_lift >= 0.0f) ||
+      p.flank_gap < 0 || p.wide_run < 1 || !(p.wide_lift >= 0.0f) || p.side < 0 ||
+      !(p.side_tol >= 0.0f) ||
       !(p.top >= 0.0f && p.top < 1.0f) || !(p.detect_quantile >= 0.0f && p.detect_quantile <= 1.0f) ||
       !(p.max_alpha < 1.0f))
     throw std::invalid_argument("remove_line_scratches: bad parameters");
