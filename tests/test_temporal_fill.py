@@ -169,9 +169,9 @@ def test_a_faint_change_no_other_frame_can_judge_goes_back() -> None:
         window[k] = np.clip(texture, 0, 1)[..., None]
     window = np.ascontiguousarray(window)
 
-    def fill(change: float, **kw: float) -> np.ndarray:
+    def fill(change: float, where: tuple[slice, slice] = SPECK, **kw: float) -> np.ndarray:
         restored = window[2].copy()
-        restored[SPECK] += change
+        restored[where] += change
         # the confirmation step alone would find random texture agreeing here and there
         out, regions, filled, _ = _engine.temporal_fill(window, restored, detect=False,
                                                          confirm_frames=0, **kw)
@@ -184,6 +184,12 @@ def test_a_faint_change_no_other_frame_can_judge_goes_back() -> None:
     # a real fill (a speck taken out) stays as the network made it
     strong = fill(-0.3)
     np.testing.assert_allclose(strong[SPECK], window[2][SPECK] - 0.3, atol=1e-6)
+    # unless the region is small: 30 px are what the veto and the confirmation step
+    # leave of a false detection, and go back however far the network moved them
+    small = (slice(70, 75), slice(60, 66))
+    np.testing.assert_array_equal(fill(-0.3, small), window[2])
+    kept = fill(-0.3, small, unjudged_px=29)
+    np.testing.assert_allclose(kept[small], window[2][small] - 0.3, atol=1e-6)
 
 
 def test_a_persistent_line_scratch_is_left_to_the_scratch_pass() -> None:
@@ -254,8 +260,10 @@ def test_bad_shapes_and_settings_are_refused() -> None:
         _engine.temporal_fill(window, restored, margin=0)
     with pytest.raises(ValueError, match="detect_frames and detect_min_px >= 1"):
         _engine.temporal_fill(window, restored, detect_frames=0)
-    with pytest.raises(ValueError, match="weak and confirm_frames >= 0"):
+    with pytest.raises(ValueError, match="weak, unjudged_px and confirm_frames >= 0"):
         _engine.temporal_fill(window, restored, weak=-0.01)
+    with pytest.raises(ValueError, match="unjudged_px"):
+        _engine.temporal_fill(window, restored, unjudged_px=-1)
 
 
 def test_the_restorer_runs_the_fill_after_the_veto() -> None:

@@ -299,7 +299,7 @@ PYBIND11_MODULE(_engine, m) {
          int32_t margin, int32_t refine, float keep, bool detect, float detect_tau,
          int32_t detect_frames, int32_t detect_min_px, float detect_contrast,
          int32_t detect_search, float detect_found, int32_t confirm_frames, float faint,
-         int32_t vote_frames, float grow_contrast, float weak) {
+         int32_t vote_frames, float grow_contrast, float weak, int32_t unjudged_px) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         FillParams p;
@@ -320,6 +320,7 @@ PYBIND11_MODULE(_engine, m) {
         p.vote_frames = vote_frames;
         p.grow_contrast = grow_contrast;
         p.weak = weak;
+        p.unjudged_px = unjudged_px;
         const FillStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
                                                   int32_t wd, float* o) {
           return haineifrdm::temporal_fill(win, f, h, wd, o, p, nullptr);
@@ -340,6 +341,7 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("vote_frames") = FillParams{}.vote_frames,
       py::arg("grow_contrast") = FillParams{}.grow_contrast,
       py::arg("weak") = FillParams{}.weak,
+      py::arg("unjudged_px") = FillParams{}.unjudged_px,
       "(restored with its defects refilled from the frames that show them, regions, pixels "
       "filled, unseen pixels the network left): the sampler's temporal fill "
       "(temporal_fill.hpp) on `restored` [H, W, 3], the centre of `window` [F, H, W, 3].");

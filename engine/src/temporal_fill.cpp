@@ -313,11 +313,12 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   if (h <= 0 || w <= 0) throw std::invalid_argument("temporal_fill: empty frame");
   if (p.block < 4 || p.max_shift < 0 || p.refine < 0 || p.margin < 1 || p.max_side < 1 ||
       !(p.tau > 0.0f) || !(p.agree > 0.0f) || !(p.keep >= 0.0f) || !(p.detect_tau > 0.0f) ||
-      p.detect_frames < 1 || p.detect_min_px < 1 || p.detect_search < 0 ||
+      p.detect_frames < 1 || p.detect_min_px < 1 || p.detect_search < 0 || p.unjudged_px < 0 ||
       !(p.detect_found >= 0.0f) || !(p.weak >= 0.0f) || p.confirm_frames < 0) {
     throw std::invalid_argument(
         "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
-        "keep, shifts, detect_search, detect_found, weak and confirm_frames >= 0, detect_frames and "
+        "keep, shifts, detect_search, detect_found, weak, unjudged_px and confirm_frames >= 0, "
+        "detect_frames and "
         "detect_min_px >= 1");
   }
   FillStats stats;
@@ -478,8 +479,15 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       }
       if (best.empty()) {
         // no frame can judge the region: the network's fill stays unless it is faint
-        // (the matte's false detections change the picture by a few levels)
-        if (nudged(inside, target, out, centre, w, p.faint)) give_back(inside, target, out, centre, w);
+        // (the matte's false detections change the picture by a few levels) or small
+        // (what the veto and the confirmation left of a false detection)
+        const int64_t n_changed_here = std::count_if(inside.begin(), inside.end(), [&](const auto& q) {
+          return target[sz(static_cast<int64_t>(q.first) * w + q.second)] == 1;
+        });
+        if (nudged(inside, target, out, centre, w, p.faint) ||
+            (n_changed_here > 0 && n_changed_here <= p.unjudged_px)) {
+          give_back(inside, target, out, centre, w);
+        }
         continue;
       }
       std::sort(best.begin(), best.end(),

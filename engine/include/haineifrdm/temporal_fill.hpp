@@ -31,7 +31,15 @@
 //      defects far more (validation below, regions no frame matched: mean change
 //      0.15 on defects, 0.008 elsewhere; outside-defect PSNR 60.11 -> 61.74 dB,
 //      whole 40.95 -> 41.02, inside the same; faint 0.03 / 0.09 / 0.12: 61.39 /
-//      61.77 / 61.83 outside, 41.01 / 41.01 / 40.96 whole);
+//      61.77 / 61.83 outside, 41.01 / 41.01 / 40.96 whole), or when it has at most
+//      `unjudged_px` changed pixels: what the veto and the confirmation step leave of a
+//      false detection on a fast-changing picture is scattered groups of 1-30 pixels
+//      moved by 0.1-0.15, each costing a clean frame 25-50 dB outside (validation below
+//      41.60 / 28.06 / 62.39 -> 41.97 / 28.05 / 63.15, seeds 7000-9000 moving and still
+//      43.20 / 26.58 / 60.52 -> 43.30 / 26.58 / 61.66, no set lower on the whole frame;
+//      16 / 64 / 100 / 200 px: 42.72 / 42.76 / 42.95 / 42.97 whole over the ten sets
+//      (40: 42.76), inside 27.17 / 27.16 / 27.14 / 27.08 (40: 27.17): past 64 px real
+//      specks where pans and weave bring in new picture lose their fix);
 //   2a. a region the network only nudged (mean change under `weak`, grey) is filled
 //      only when it stands out from the fill by `detect_contrast`, as a region the
 //      detection found must; otherwise its pixels are the centre's own again. Such
@@ -122,6 +130,7 @@ struct FillParams {
   float keep = 0.05f;       // a fill within this of the centre (max over RGB) gives the centre back
   float faint = 0.06f;      // a region no frame matches goes back when the restoration changed
                             // it by less than this on average (grey)
+  int32_t unjudged_px = 40;  // ...and so does one of at most this many changed pixels
   float weak = 0.02f;       // a region changed by less than this (grey, mean) is filled only
                             // when it differs from the fill by detect_contrast; 0: always
   int32_t max_side = 256;  // larger regions (grown by 2 px) are left to the network, px
