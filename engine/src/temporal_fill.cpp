@@ -228,14 +228,6 @@ std::vector<uint8_t> judge_pixels(const std::vector<Grey>& grey, int32_t ci,
   return judged;
 }
 
-// Whether a region the detection found shows in one of the matched frames within
-// +-p.detect_search px of where that frame's fill comes from: something that moves
-// and changes shape (a hand, a limb), not a defect. Compared are the region's `core`
-// (its pixels that differ from their fill by over half the region's contrast; at most
-// kMaxCore of them), each with the nearest grey value within 1 px of its displaced
-// place (the shape may change), the frame's offset removed; found when the mean
-// difference is under p.detect_found times the core's mean difference from its fill,
-// `core_contrast`.
 using Pixels = std::vector<std::pair<int32_t, int32_t>>;
 
 // Whether the restoration changed the region's pixels (target 1) by less than `limit`
@@ -265,6 +257,14 @@ void give_back(const Pixels& inside, const std::vector<uint8_t>& target, float* 
   }
 }
 
+// Whether a region the detection found shows in one of the matched frames within
+// +-p.detect_search px of where that frame's fill comes from: something that moves
+// and changes shape (a hand, a limb), not a defect. Compared are the region's `core`
+// (its pixels that differ from their fill by over half the region's contrast; at most
+// kMaxCore of them), each with the nearest grey value within 1 px of its displaced
+// place (the shape may change), the frame's offset removed; found when the mean
+// difference is under p.detect_found times the core's mean difference from its fill,
+// `core_contrast`.
 bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<Match>& best,
                   const std::vector<std::pair<int32_t, int32_t>>& core, const FillParams& p,
                   double core_contrast) {
@@ -318,8 +318,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
     throw std::invalid_argument(
         "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
         "keep, shifts, detect_search, detect_found, weak, unjudged_px and confirm_frames >= 0, "
-        "detect_frames and "
-        "detect_min_px >= 1");
+        "detect_frames and detect_min_px >= 1");
   }
   FillStats stats;
   if (frames < 3) return stats;
@@ -481,9 +480,10 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         // no frame can judge the region: the network's fill stays unless it is faint
         // (the matte's false detections change the picture by a few levels) or small
         // (what the veto and the confirmation left of a false detection)
-        const int64_t n_changed_here = std::count_if(inside.begin(), inside.end(), [&](const auto& q) {
-          return target[sz(static_cast<int64_t>(q.first) * w + q.second)] == 1;
-        });
+        const auto n_changed_here =
+            std::count_if(inside.begin(), inside.end(), [&](const auto& q) {
+              return target[sz(static_cast<int64_t>(q.first) * w + q.second)] == 1;
+            });
         if (nudged(inside, target, out, centre, w, p.faint) ||
             (n_changed_here > 0 && n_changed_here <= p.unjudged_px)) {
           give_back(inside, target, out, centre, w);
@@ -543,22 +543,17 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         fills.push_back(f);
       }
       if (fills.empty()) continue;
-      if (network_found && nudged(inside, target, out, centre, w, p.weak)) {
+      contrast = std::fabs(contrast) / (3.0 * static_cast<double>(fills.size()));
+      if (network_found && contrast < p.detect_contrast &&
+          nudged(inside, target, out, centre, w, p.weak)) {
         // a region the network only nudged is a defect only when it stands out from
         // the fill as a detected one must; otherwise it is the centre's own again
-        double lift = 0.0;
-        for (const Fill& f : fills) {
-          for (int c = 0; c < 3; ++c) lift += centre[f.i * 3 + c] - f.v[c];
-        }
-        if (std::fabs(lift) < p.detect_contrast * 3.0 * static_cast<double>(fills.size())) {
-          give_back(inside, target, out, centre, w);
-          continue;
-        }
+        give_back(inside, target, out, centre, w);
+        continue;
       }
       if (network_found && best.size() >= 2 && p.grow_contrast > 0.0f) {
         grow_region(b, inside, target, w, p, centre, fill_at, grown[sz(t)]);
       }
-      contrast = std::fabs(contrast) / (3.0 * static_cast<double>(fills.size()));
       if (!network_found) {
         if (contrast < p.detect_contrast) continue;
         core.clear();
