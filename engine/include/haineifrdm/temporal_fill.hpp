@@ -49,8 +49,8 @@
 //      there, a few such pixels cost 25-50 dB outside the defects. Validation below
 //      41.41 / 27.93 / 61.99 -> 41.49 / 27.92 / 62.39, seeds 7000-9000 moving and still
 //      43.18 / 26.58 / 59.71 -> 43.18 / 26.58 / 60.21 (moving 7000 outside +2.6), no
-//      set lower on the whole frame by more than 0.01 dB; 0.01 / 0.03 / 0.05: 60.85 / 61.09 / 61.09 outside
-//      over the ten sets (0.02: 61.08), 0.05 loses 0.04 dB inside;
+//      set lower on the whole frame by more than 0.01 dB; 0.01 / 0.03 / 0.05: 60.85 /
+//      61.09 / 61.09 outside over the ten sets (0.02: 61.08), 0.05 loses 0.04 inside;
 //   2b. with two or more matching frames, grows a region the network changed into the
 //      unchanged pixels beside it (8-connected, out to `margin` px) that the frames'
 //      fill agrees on and the centre differs from by `grow_contrast` (grey): the rest
