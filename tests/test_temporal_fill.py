@@ -192,31 +192,6 @@ def test_a_faint_change_no_other_frame_can_judge_goes_back() -> None:
     np.testing.assert_allclose(kept[small], window[2][small] - 0.3, atol=1e-6)
 
 
-def test_a_strong_fill_whose_ring_an_object_crosses_is_matched_on_most_of_it() -> None:
-    # a bar in the centre frame alone runs across the top of the speck's ring: no other
-    # frame matches the whole ring, the other three quarters of it they all show
-    window, clean, restored = _specked()
-    window[2][64:67, 54:80] = restored[64:67, 54:80] = 0.95
-    clean[64:67, 54:80] = 0.95
-
-    def fill(**kw: float) -> np.ndarray:
-        # (the detection would take the bar itself for a speck of its own)
-        return _engine.temporal_fill(window, restored, detect=False, **kw)[0]
-
-    before = np.abs(restored[SPECK] - clean[SPECK]).mean()
-    out = fill()
-    assert np.abs(out[SPECK] - clean[SPECK]).mean() < 0.02 < 0.2 * before
-    rest = np.ones((H, W), bool)
-    rest[SPECK] = False
-    assert np.array_equal(out[rest], window[2][rest])
-    # matched on the whole ring only, the network's flat fill stays
-    np.testing.assert_array_equal(fill(ring_share=1.0), restored)
-    # and so it does when fewer frames than ring_frames match
-    np.testing.assert_array_equal(fill(ring_frames=5), restored)
-    # a change under `strong` (or on at most unjudged_px pixels) is not matched again
-    np.testing.assert_array_equal(fill(strong=0.6), restored)
-
-
 def test_a_persistent_line_scratch_is_left_to_the_scratch_pass() -> None:
     window, _, _ = _scene(sprite_step=(0, 0), pan_step=(2, 5), grain=0.01)
     window[:, :, 120:123] = 0.95  # the same column on every frame
@@ -289,10 +264,6 @@ def test_bad_shapes_and_settings_are_refused() -> None:
         _engine.temporal_fill(window, restored, weak=-0.01)
     with pytest.raises(ValueError, match="unjudged_px"):
         _engine.temporal_fill(window, restored, unjudged_px=-1)
-    with pytest.raises(ValueError, match=r"ring_share in \(0, 1\]"):
-        _engine.temporal_fill(window, restored, ring_share=0.0)
-    with pytest.raises(ValueError, match="ring_frames >= 1"):
-        _engine.temporal_fill(window, restored, ring_frames=0)
 
 
 def test_the_restorer_runs_the_fill_after_the_veto() -> None:

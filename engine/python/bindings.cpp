@@ -299,8 +299,7 @@ PYBIND11_MODULE(_engine, m) {
          int32_t margin, int32_t refine, float keep, bool detect, float detect_tau,
          int32_t detect_frames, int32_t detect_min_px, float detect_contrast,
          int32_t detect_search, float detect_found, int32_t confirm_frames, float faint,
-         int32_t vote_frames, float grow_contrast, float weak, int32_t unjudged_px,
-         float ring_share, float strong, int32_t ring_frames) {
+         int32_t vote_frames, float grow_contrast, float weak, int32_t unjudged_px) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         FillParams p;
@@ -322,9 +321,6 @@ PYBIND11_MODULE(_engine, m) {
         p.grow_contrast = grow_contrast;
         p.weak = weak;
         p.unjudged_px = unjudged_px;
-        p.ring_share = ring_share;
-        p.strong = strong;
-        p.ring_frames = ring_frames;
         const FillStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
                                                   int32_t wd, float* o) {
           return haineifrdm::temporal_fill(win, f, h, wd, o, p, nullptr);
@@ -346,9 +342,6 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("grow_contrast") = FillParams{}.grow_contrast,
       py::arg("weak") = FillParams{}.weak,
       py::arg("unjudged_px") = FillParams{}.unjudged_px,
-      py::arg("ring_share") = FillParams{}.ring_share,
-      py::arg("strong") = FillParams{}.strong,
-      py::arg("ring_frames") = FillParams{}.ring_frames,
       "(restored with its defects refilled from the frames that show them, regions, pixels "
       "filled, unseen pixels the network left): the sampler's temporal fill "
       "(temporal_fill.hpp) on `restored` [H, W, 3], the centre of `window` [F, H, W, 3].");

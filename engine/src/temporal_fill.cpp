@@ -247,18 +247,6 @@ bool nudged(const Pixels& inside, const std::vector<uint8_t>& target, const floa
   return count > 0 && change < static_cast<double>(limit) * static_cast<double>(count);
 }
 
-// Mean absolute deviation of the ring's grey differences `d` from `med` over the best
-// `share` of the ring (the rest may be another object's pixels); `scratch` is reused.
-float share_error(const std::vector<float>& d, float med, float share, std::vector<float>& scratch) {
-  scratch.resize(d.size());
-  for (size_t j = 0; j < d.size(); ++j) scratch[j] = std::fabs(d[j] - med);
-  const size_t n = std::max<size_t>(1, static_cast<size_t>(share * static_cast<float>(d.size())));
-  std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(n - 1), scratch.end());
-  double err = 0.0;
-  for (size_t j = 0; j < n; ++j) err += scratch[j];
-  return static_cast<float>(err / static_cast<double>(n));
-}
-
 // The region's changed pixels (target 1) are the centre's own again, bit for bit.
 void give_back(const Pixels& inside, const std::vector<uint8_t>& target, float* out,
                const float* centre, int32_t w) {
@@ -326,13 +314,11 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   if (p.block < 4 || p.max_shift < 0 || p.refine < 0 || p.margin < 1 || p.max_side < 1 ||
       !(p.tau > 0.0f) || !(p.agree > 0.0f) || !(p.keep >= 0.0f) || !(p.detect_tau > 0.0f) ||
       p.detect_frames < 1 || p.detect_min_px < 1 || p.detect_search < 0 || p.unjudged_px < 0 ||
-      !(p.detect_found >= 0.0f) || !(p.weak >= 0.0f) || p.confirm_frames < 0 ||
-      !(p.ring_share > 0.0f && p.ring_share <= 1.0f) || !(p.strong >= 0.0f) || p.ring_frames < 1) {
+      !(p.detect_found >= 0.0f) || !(p.weak >= 0.0f) || p.confirm_frames < 0) {
     throw std::invalid_argument(
         "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
         "keep, shifts, detect_search, detect_found, weak, unjudged_px and confirm_frames >= 0, "
-        "detect_frames and detect_min_px >= 1, ring_share in (0, 1], strong >= 0, "
-        "ring_frames >= 1");
+        "detect_frames and detect_min_px >= 1");
   }
   FillStats stats;
   if (frames < 3) return stats;
@@ -458,13 +444,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         for (size_t j = 0; j < ring.size(); j += step) ring[kept++] = ring[j];
         ring.resize(kept);
       }
-      const auto n_changed_here = std::count_if(inside.begin(), inside.end(), [&](const auto& q) {
-        return target[sz(static_cast<int64_t>(q.first) * w + q.second)] == 1;
-      });
-      // a strong change the unjudged rule would keep is also matched on most of its ring
-      const bool on_most_too = p.ring_share < 1.0f && n_changed_here > p.unjudged_px &&
-                               !nudged(inside, target, out, centre, w, p.strong);
-      std::vector<Match> best, most;
+      std::vector<Match> best;
       for (int64_t o = 0; o < nothers; ++o) {
         const int32_t k = others[sz(o)];
         std::vector<std::pair<int32_t, int32_t>> cands;
@@ -477,7 +457,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         });
         std::sort(cands.begin(), cands.end());
         cands.erase(std::unique(cands.begin(), cands.end()), cands.end());
-        Match mb, mm;
+        Match mb;
         for (const auto& [dy, dx] : cands) {
           if (b.y0 + dy < 0 || b.x0 + dx < 0 || b.y1 + dy > h || b.x1 + dx > w) continue;
           d.resize(ring.size());
@@ -493,20 +473,17 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
           for (const float v : d) err += std::fabs(v - med);
           const auto e = static_cast<float>(err / static_cast<double>(d.size()));
           if (e < mb.error) mb = Match{e, k, dy, dx, med};
-          if (on_most_too) {
-            const float em = share_error(d, med, p.ring_share, sorted);
-            if (em < mm.error) mm = Match{em, k, dy, dx, med};
-          }
         }
         if (mb.frame >= 0 && mb.error <= p.tau) best.push_back(mb);
-        if (mm.frame >= 0 && mm.error <= p.tau) most.push_back(mm);
       }
-      const bool on_most = best.empty() && most.size() >= static_cast<size_t>(p.ring_frames);
-      if (on_most) best = most;
       if (best.empty()) {
         // no frame can judge the region: the network's fill stays unless it is faint
         // (the matte's false detections change the picture by a few levels) or small
         // (what the veto and the confirmation left of a false detection)
+        const auto n_changed_here =
+            std::count_if(inside.begin(), inside.end(), [&](const auto& q) {
+              return target[sz(static_cast<int64_t>(q.first) * w + q.second)] == 1;
+            });
         if (nudged(inside, target, out, centre, w, p.faint) ||
             (n_changed_here > 0 && n_changed_here <= p.unjudged_px)) {
           give_back(inside, target, out, centre, w);
@@ -574,7 +551,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         give_back(inside, target, out, centre, w);
         continue;
       }
-      if (network_found && !on_most && best.size() >= 2 && p.grow_contrast > 0.0f) {
+      if (network_found && best.size() >= 2 && p.grow_contrast > 0.0f) {
         grow_region(b, inside, target, w, p, centre, fill_at, grown[sz(t)]);
       }
       if (!network_found) {

@@ -40,20 +40,6 @@
 //      16 / 64 / 100 / 200 px: 42.72 / 42.76 / 42.95 / 42.97 whole over the ten sets
 //      (40: 42.76), inside 27.17 / 27.16 / 27.14 / 27.08 (40: 27.17): past 64 px real
 //      specks where pans and weave bring in new picture lose their fix);
-//   1a. a region no frame matches that the network changed strongly (by `strong` or
-//      more on average, grey) on more than `unjudged_px` pixels, which the rule above
-//      would leave as the network filled it, is matched again on the best `ring_share`
-//      of its ring: a moving object or an edge that crosses a quarter of a large
-//      speck's ring spoils its whole-ring error in every frame (on the speck and mixed
-//      clips of six moving sets, 59 of 184 regions of 300 px or more matched no frame).
-//      When `ring_frames` or more frames match so, it is filled from them as in 2 but
-//      never grown (2b: growth on such a match took clean picture beside a speck;
-//      validation 42.01 / 28.16 / 62.73 with it). Validation below 41.97 / 28.05 /
-//      63.15 -> 42.04 / 28.14 / 63.15; twelve fresh sets (seeds 7000-9000 moving and
-//      still, 10000-15000 moving) 41.24 / 26.20 / 61.04 -> 41.38 / 26.42 / 60.89. Share
-//      0.6: 42.03 / 28.13 / 63.05; strong 0.12: 42.00 / 28.08 / 63.15; every strong
-//      region, growth and one frame allowed: 41.27 / 28.41 / 59.43 (matches on flat
-//      picture far from the speck);
 //   2a. a region the network only nudged (mean change under `weak`, grey) is filled
 //      only when it stands out from the fill by `detect_contrast`, as a region the
 //      detection found must; otherwise its pixels are the centre's own again. Such
@@ -145,9 +131,6 @@ struct FillParams {
   float faint = 0.06f;      // a region no frame matches goes back when the restoration changed
                             // it by less than this on average (grey)
   int32_t unjudged_px = 40;  // ...and so does one of at most this many changed pixels
-  float ring_share = 0.75f;  // a larger one changed by `strong` or more (grey, mean) that no
-  float strong = 0.08f;      // frame matches is matched on this share of its ring (1: never)
-  int32_t ring_frames = 2;   // ...and filled (never grown) when this many frames match so
   float weak = 0.02f;       // a region changed by less than this (grey, mean) is filled only
                             // when it differs from the fill by detect_contrast; 0: always
   int32_t max_side = 256;  // larger regions (grown by 2 px) are left to the network, px
