@@ -230,21 +230,29 @@ std::vector<uint8_t> judge_pixels(const std::vector<Grey>& grey, int32_t ci,
 
 using Pixels = std::vector<std::pair<int32_t, int32_t>>;
 
-// Whether the restoration changed the region's pixels (target 1) by less than `limit`
-// on average (grey, absolute); false when it changed none of them.
-bool nudged(const Pixels& inside, const std::vector<uint8_t>& target, const float* out,
-            const float* centre, int32_t w, float limit) {
-  double change = 0.0;
+// How far the restoration changed a region's pixels (target 1): how many, and the sum
+// of their absolute grey changes.
+struct RegionChange {
   int64_t count = 0;
+  double total = 0.0;
+  // changed by less than `limit` on average; false when none changed
+  bool nudged(float limit) const {
+    return count > 0 && total < static_cast<double>(limit) * static_cast<double>(count);
+  }
+};
+
+RegionChange change_of(const Pixels& inside, const std::vector<uint8_t>& target,
+                       const float* out, const float* centre, int32_t w) {
+  RegionChange r;
   for (const auto& [y, x] : inside) {
     const int64_t i = static_cast<int64_t>(y) * w + x;
     if (target[sz(i)] != 1) continue;
     float g = 0.0f;
     for (int c = 0; c < 3; ++c) g += out[i * 3 + c] - centre[i * 3 + c];
-    change += std::fabs(g / 3.0f);
-    ++count;
+    r.total += std::fabs(g / 3.0f);
+    ++r.count;
   }
-  return count > 0 && change < static_cast<double>(limit) * static_cast<double>(count);
+  return r;
 }
 
 // The region's changed pixels (target 1) are the centre's own again, bit for bit.
@@ -480,12 +488,8 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         // no frame can judge the region: the network's fill stays unless it is faint
         // (the matte's false detections change the picture by a few levels) or small
         // (what the veto and the confirmation left of a false detection)
-        const auto n_changed_here =
-            std::count_if(inside.begin(), inside.end(), [&](const auto& q) {
-              return target[sz(static_cast<int64_t>(q.first) * w + q.second)] == 1;
-            });
-        if (nudged(inside, target, out, centre, w, p.faint) ||
-            (n_changed_here > 0 && n_changed_here <= p.unjudged_px)) {
+        const RegionChange change = change_of(inside, target, out, centre, w);
+        if (change.nudged(p.faint) || (change.count > 0 && change.count <= p.unjudged_px)) {
           give_back(inside, target, out, centre, w);
         }
         continue;
@@ -545,7 +549,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       if (fills.empty()) continue;
       contrast = std::fabs(contrast) / (3.0 * static_cast<double>(fills.size()));
       if (network_found && contrast < p.detect_contrast &&
-          nudged(inside, target, out, centre, w, p.weak)) {
+          change_of(inside, target, out, centre, w).nudged(p.weak)) {
         // a region the network only nudged is a defect only when it stands out from
         // the fill as a detected one must; otherwise it is the centre's own again
         give_back(inside, target, out, centre, w);
