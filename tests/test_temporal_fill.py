@@ -241,6 +241,30 @@ def test_something_that_moves_and_changes_shape_is_not_filled_over() -> None:
     assert (np.abs(over - window[2]).max(axis=-1) > 0.2).sum() > 50
 
 
+def test_dust_beside_bright_picture_is_not_taken_for_something_that_moved() -> None:
+    # a 3x3 speck of dust 8 px beside a bright stripe of the picture (it pans with
+    # it): the stripe reaches the speck's level, but it does not stand out from its
+    # own surroundings where it matches, so the speck did not move there
+    pan = (3, 7)
+    window, _, _ = _scene(sprite_step=(0, 0), pan_step=pan, grain=0.01, seed=2)
+    for k in range(5):
+        x = 20 - (k - 2) * pan[1]
+        window[k, :, x : x + 10] = 0.9
+    clean = window[2].copy()
+    dust = (slice(118, 121), slice(38, 41))
+    window[2][dust] = 0.9
+    window = np.ascontiguousarray(window)
+    out, regions, filled, unseen = _engine.temporal_fill(window, window[2])
+    assert regions == 1 and unseen >= filled >= 9
+    assert np.abs(out[dust] - clean[dust]).mean() < 0.02
+    rest = np.ones((H, W), bool)
+    rest[dust] = False
+    assert np.array_equal(out[rest], window[2][rest])
+    # matched on grey levels alone, the stripe passes for the speck moved there
+    kept, _, filled, _ = _engine.temporal_fill(window, window[2], detect_standout=0.0)
+    assert filled == 0 and np.array_equal(kept, window[2])
+
+
 def test_windows_without_neighbours_or_changes_are_left_alone() -> None:
     window, _, restored = _specked()
     out, regions, filled, _ = _engine.temporal_fill(window[2:3], restored)
@@ -264,6 +288,9 @@ def test_bad_shapes_and_settings_are_refused() -> None:
         _engine.temporal_fill(window, restored, weak=-0.01)
     with pytest.raises(ValueError, match="unjudged_px"):
         _engine.temporal_fill(window, restored, unjudged_px=-1)
+    for bad in ({"detect_standout": -0.1}, {"detect_standout_px": -1}):
+        with pytest.raises(ValueError, match="detect_standout"):
+            _engine.temporal_fill(window, restored, **bad)
 
 
 def test_the_restorer_runs_the_fill_after_the_veto() -> None:

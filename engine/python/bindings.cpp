@@ -298,8 +298,10 @@ PYBIND11_MODULE(_engine, m) {
       [](const py::array& window, const py::array& restored, float tau, float agree,
          int32_t margin, int32_t refine, float keep, bool detect, float detect_tau,
          int32_t detect_frames, int32_t detect_min_px, float detect_contrast,
-         int32_t detect_search, float detect_found, int32_t confirm_frames, float faint,
-         int32_t vote_frames, float grow_contrast, float weak, int32_t unjudged_px) {
+         int32_t detect_search, float detect_found, float detect_standout,
+         int32_t detect_standout_px, float detect_grow, int32_t detect_grow_px,
+         int32_t confirm_frames, float faint, int32_t vote_frames, float grow_contrast,
+         float weak, int32_t unjudged_px) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         FillParams p;
@@ -315,6 +317,10 @@ PYBIND11_MODULE(_engine, m) {
         p.detect_contrast = detect_contrast;
         p.detect_search = detect_search;
         p.detect_found = detect_found;
+        p.detect_standout = detect_standout;
+        p.detect_standout_px = detect_standout_px;
+        p.detect_grow = detect_grow;
+        p.detect_grow_px = detect_grow_px;
         p.confirm_frames = confirm_frames;
         p.faint = faint;
         p.vote_frames = vote_frames;
@@ -336,6 +342,10 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("detect_contrast") = FillParams{}.detect_contrast,
       py::arg("detect_search") = FillParams{}.detect_search,
       py::arg("detect_found") = FillParams{}.detect_found,
+      py::arg("detect_standout") = FillParams{}.detect_standout,
+      py::arg("detect_standout_px") = FillParams{}.detect_standout_px,
+      py::arg("detect_grow") = FillParams{}.detect_grow,
+      py::arg("detect_grow_px") = FillParams{}.detect_grow_px,
       py::arg("confirm_frames") = FillParams{}.confirm_frames,
       py::arg("faint") = FillParams{}.faint,
       py::arg("vote_frames") = FillParams{}.vote_frames,

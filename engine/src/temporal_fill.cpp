@@ -54,13 +54,13 @@ struct Fill {
   float v[3];
 };
 
-// The rest of a defect the matte did not reach: unchanged pixels of the region's box `b`
-// next to the region (`inside`) or to pixels grown before, out to the box's margin, that
-// the matching frames agree on (fill_at) and the centre differs from by at least
-// p.grow_contrast (grey, mean over RGB).
+// The rest of a defect the matte (or the detection) did not reach: unchanged pixels of
+// the region's box `b` next to the region (`inside`) or to pixels grown before, out to
+// `reach` px (and the box), that the matching frames agree on (fill_at) and the centre
+// differs from by at least `contrast` (grey, mean over RGB).
 template <class FillAt>
 void grow_region(const Region& b, const std::vector<std::pair<int32_t, int32_t>>& inside,
-                 const std::vector<uint8_t>& target, int32_t w, const FillParams& p,
+                 const std::vector<uint8_t>& target, int32_t w, float contrast, int32_t reach,
                  const float* centre, const FillAt& fill_at, std::vector<Fill>& grown) {
   const int32_t bh = b.y1 - b.y0, bw = b.x1 - b.x0;
   auto at = [&](int32_t y, int32_t x) {
@@ -69,7 +69,7 @@ void grow_region(const Region& b, const std::vector<std::pair<int32_t, int32_t>>
   // 1 region, 2 grown this pass, 3 judged and refused (its fill and contrast do not change)
   std::vector<uint8_t> in(sz(static_cast<int64_t>(bh) * bw), 0);
   for (const auto& [y, x] : inside) in[at(y, x)] = 1;
-  for (int32_t pass = 0; pass < p.margin; ++pass) {
+  for (int32_t pass = 0; pass < reach; ++pass) {
     bool more = false;
     for (int32_t y = b.y0; y < b.y1; ++y) {
       for (int32_t x = b.x0; x < b.x1; ++x) {
@@ -86,7 +86,7 @@ void grow_region(const Region& b, const std::vector<std::pair<int32_t, int32_t>>
         float g = 0.0f;
         const bool agreed = fill_at(y, x, f);
         for (int c = 0; c < 3; ++c) g += centre[i * 3 + c] - f.v[c];
-        if (!agreed || std::fabs(g / 3.0f) < p.grow_contrast) {
+        if (!agreed || std::fabs(g / 3.0f) < contrast) {
           in[at(y, x)] = 3;
           continue;
         }
@@ -272,7 +272,8 @@ void give_back(const Pixels& inside, const std::vector<uint8_t>& target, float* 
 // kMaxCore of them), each with the nearest grey value within 1 px of its displaced
 // place (the shape may change), the frame's offset removed; found when the mean
 // difference is under p.detect_found times the core's mean difference from its fill,
-// `core_contrast`.
+// `core_contrast`; a core of at most p.detect_standout_px px must also stand out there
+// from its surroundings as it does in the centre (temporal_fill.hpp).
 bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<Match>& best,
                   const std::vector<std::pair<int32_t, int32_t>>& core, const FillParams& p,
                   double core_contrast) {
@@ -289,6 +290,29 @@ bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<M
   }
   const double limit =
       p.detect_found * core_contrast * static_cast<double>((core.size() + step - 1) / step);
+  // a small core's stand-out in frame g displaced by (oy, ox): its mean grey less the
+  // median of the 1-px ring 2 px outside its box
+  const bool small_core = p.detect_standout > 0.0f &&
+                          core.size() <= static_cast<size_t>(std::max(p.detect_standout_px, 0));
+  std::vector<float> ring;
+  auto stand_out = [&](const Grey& g, int32_t oy, int32_t ox) {
+    ring.clear();
+    for (int32_t y = y0 - 2; y <= y1 + 1; ++y) {
+      const bool edge_row = y == y0 - 2 || y == y1 + 1;
+      for (int32_t x = x0 - 2; x <= x1 + 1; x += edge_row ? 1 : x1 - x0 + 3) {
+        const int32_t yy = y + oy, xx = x + ox;
+        if (yy >= 0 && xx >= 0 && yy < h && xx < w) ring.push_back(g.at(0, yy, xx));
+      }
+    }
+    double mean = 0.0;
+    for (const auto& [y, x] : core) mean += g.at(0, y + oy, x + ox);
+    mean /= static_cast<double>(core.size());
+    if (ring.empty()) return mean;
+    const auto mid = ring.begin() + static_cast<std::ptrdiff_t>(ring.size() / 2);
+    std::nth_element(ring.begin(), mid, ring.end());
+    return mean - static_cast<double>(*mid);
+  };
+  const double own = small_core ? stand_out(c, 0, 0) : 0.0;
   for (const Match& m : best) {
     const Grey& n = grey[sz(m.frame)];
     for (int32_t dy = m.dy - p.detect_search; dy <= m.dy + p.detect_search; ++dy) {
@@ -307,7 +331,14 @@ bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<M
           }
           err += e;
         }
-        if (err < limit) return true;
+        if (!(err < limit)) continue;
+        // a small core matches any texture that reaches its level: only a place that
+        // stands out as the core does is the core moved there
+        if (small_core && (own >= 0.0 ? 1.0 : -1.0) * stand_out(n, dy, dx) <
+                              static_cast<double>(p.detect_standout) * std::fabs(own)) {
+          continue;
+        }
+        return true;
       }
     }
   }
@@ -322,11 +353,13 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   if (p.block < 4 || p.max_shift < 0 || p.refine < 0 || p.margin < 1 || p.max_side < 1 ||
       !(p.tau > 0.0f) || !(p.agree > 0.0f) || !(p.keep >= 0.0f) || !(p.detect_tau > 0.0f) ||
       p.detect_frames < 1 || p.detect_min_px < 1 || p.detect_search < 0 || p.unjudged_px < 0 ||
-      !(p.detect_found >= 0.0f) || !(p.weak >= 0.0f) || p.confirm_frames < 0) {
+      !(p.detect_found >= 0.0f) || !(p.weak >= 0.0f) || p.confirm_frames < 0 ||
+      !(p.detect_standout >= 0.0f) || p.detect_standout_px < 0 || !(p.detect_grow >= 0.0f) ||
+      p.detect_grow_px < 0) {
     throw std::invalid_argument(
         "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
-        "keep, shifts, detect_search, detect_found, weak, unjudged_px and confirm_frames >= 0, "
-        "detect_frames and detect_min_px >= 1");
+        "keep, shifts, detect_search, detect_found, detect_standout(_px), detect_grow(_px), weak, "
+        "unjudged_px and confirm_frames >= 0, detect_frames and detect_min_px >= 1");
   }
   FillStats stats;
   if (frames < 3) return stats;
@@ -556,7 +589,8 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         continue;
       }
       if (network_found && best.size() >= 2 && p.grow_contrast > 0.0f) {
-        grow_region(b, inside, target, w, p, centre, fill_at, grown[sz(t)]);
+        grow_region(b, inside, target, w, p.grow_contrast, p.margin, centre, fill_at,
+                    grown[sz(t)]);
       }
       if (!network_found) {
         if (contrast < p.detect_contrast) continue;
@@ -571,6 +605,10 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         }
         core_contrast /= static_cast<double>(std::max<size_t>(core.size(), 1));
         if (found_nearby(grey, ci, best, core, p, core_contrast)) continue;
+        if (p.detect_grow > 0.0f) {  // its soft edge, which the detection's 3x3 test missed
+          grow_region(b, inside, target, w, p.detect_grow, std::min(p.detect_grow_px, p.margin),
+                      centre, fill_at, grown[sz(t)]);
+        }
       }
       for (const Fill& f : fills) {
         float off_centre = 0.0f;

@@ -48,6 +48,25 @@ def temporal_flicker(frames: np.ndarray) -> float:
     return float(frames.mean(axis=(1, 2, 3)).std())
 
 
+def impulses(window: np.ndarray, frame: np.ndarray | None = None, level: float = 0.1,
+             min_px: int = 3) -> int:
+    """Single-frame impulses in the centre of ``window`` [F, H, W, 3] (or in ``frame``
+    [H, W, 3], a restoration of it, against the window's other frames): 8-connected
+    groups of at least ``min_px`` pixels whose grey level differs from every other
+    frame at the same place by over ``level``, all with one sign. Dust and dirt, and
+    whatever moves or weaves: a count to compare before and after, not a defect count."""
+    grey = window.mean(axis=-1)
+    centre = grey[len(grey) // 2] if frame is None else frame.mean(axis=-1)
+    others = np.delete(grey, len(grey) // 2, axis=0)
+    diff = centre[None] - others
+    hit = (diff > level).all(axis=0) | (diff < -level).all(axis=0)
+    labels, n = ndimage.label(hit, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return 0
+    sizes = ndimage.sum_labels(hit, labels, index=np.arange(1, n + 1))
+    return int((sizes >= min_px).sum())
+
+
 def dilate(mask: np.ndarray, pixels: int = 2) -> np.ndarray:
     return ndimage.binary_dilation(mask, iterations=pixels) if pixels > 0 else mask
 

@@ -86,7 +86,23 @@
 // (grey, signed) and it is not found within `detect_search` px of the fill's source
 // in a matched frame (its core matched, each pixel to the nearest value within
 // 1 px, within `detect_found` of the core's contrast): something that moves and
-// changes shape (a hand) is no defect. Validation (below): whole / inside / outside
+// changes shape (a hand) is no defect. A core of at most `detect_standout_px` px
+// (a speck of dust) counts as found only where the frame stands out from its own
+// surroundings (the median of a 1-px ring 2 px outside the core's box) by at least
+// `detect_standout` of the core's stand-out, with the same sign: with a 1-px reach per
+// pixel, four to sixteen pixels "match" any bright or dark texture, another speck or
+// an edge within the search, and on ../shared's real film that kept three quarters
+// of the dust the detection found (the_great_train_robbery, every other frame: 25
+// -> 49 of 576 single-frame impulses taken out, no other pixel changed; sixteen sets
+// of the validation below 41.42 / 26.66 / 61.57 -> 41.43 / 26.68 / 61.57, no set
+// lower; with no size limit 41.45 / 26.71 / 61.57, but a partly detected moving sign
+// on a_trip_down_market_street (a 59 px core) was filled over; 16 px: 41.43 / 26.67).
+// A detected region that is filled grows as in 2b, out to `detect_grow_px` px, into
+// the pixels that differ from the fill by `detect_grow`: the soft edge of real dust
+// (a scan's blur) is under the detection's 3x3 test and stayed as a faint ring around
+// each speck taken out (sixteen sets 41.43 / 26.68 / 61.57 -> 41.46 / 26.73 / 61.57,
+// two sets 0.02 dB lower outside, none lower whole; 0.03 / 0.06: 41.47 / 26.73 / 61.56
+// and 41.46 / 26.72 / 61.57, 0.06 leaving more of the ring on the real film). Validation (below): whole / inside / outside
 // 40.37 / 26.83 / 56.68 without, 40.68 / 27.27 / 56.67 with (the still sets' speck
 // clips 39.66 / 36.76 -> 42.79 / 37.80 dB whole); detect_tau 0.05 / 0.1: 40.04 / 40.62, detect_frames 2 / 4: 40.38
 // / 40.50, detect_contrast 0.08 / 0.15: 40.69 / 40.66 whole, 55.84 / 56.42
@@ -146,6 +162,12 @@ struct FillParams {
   float detect_contrast = 0.12f;  // ...filled when their mean (grey) differs from the fill by this
   int32_t detect_search = 16;     // ...and they are not found within this of the fill's source, px
   float detect_found = 0.5f;      // (found: mean difference under this share of the contrast)
+  float detect_standout = 0.5f;   // a small core counts as found only where the frame stands out
+                                  // from its surroundings by this share of the core's own; 0: off
+  int32_t detect_standout_px = 32;  // ...cores of at most this many pixels
+  float detect_grow = 0.04f;   // a filled detected region grows into the unchanged pixels beside
+                               // it that differ from the fill by this (grey); 0: never
+  int32_t detect_grow_px = 2;  // ...out to this many px (at most margin)
 };
 
 struct FillStats {

@@ -1,0 +1,32 @@
+"""Quality measures: the single-frame impulse count used on real film."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from haineifrdm.metrics import impulses
+
+
+def _window() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    ramp = np.linspace(0.2, 0.7, 64, dtype=np.float32)
+    frame = np.repeat(np.repeat(ramp[None, :, None], 48, 0), 3, 2)
+    return np.stack([frame + rng.normal(0, 0.01, frame.shape).astype(np.float32)
+                     for _ in range(5)])
+
+
+def test_impulses_count_what_only_the_centre_shows() -> None:
+    window = _window()
+    assert impulses(window) == 0
+    window[2, 10:13, 20:23] += 0.3  # a speck of dust
+    window[2, 30:32, 40] -= 0.3  # two pixels: grain-sized, not counted
+    window[2, 30:34, 50:53] += 0.3  # a speck the next frame shows too: not single-frame
+    window[3, 30:34, 50:53] += 0.3
+    assert impulses(window) == 1
+    assert impulses(window, min_px=2) == 2
+    # a restoration that took the dust out leaves none; the window's own frames judge it
+    restored = window[2].copy()
+    restored[10:13, 20:23] = window[1, 10:13, 20:23]
+    assert impulses(window, restored) == 0
+    # under the level, or of mixed sign against the others, nothing counts
+    assert impulses(window, level=0.35) == 0
