@@ -30,3 +30,7 @@ def test_impulses_count_what_only_the_centre_shows() -> None:
     assert impulses(window, restored) == 0
     # under the level, or of mixed sign against the others, nothing counts
     assert impulses(window, level=0.35) == 0
+    # a neighbour's exposure (flicker) is matched before judging: no new impulses
+    window[0] *= 1.25
+    assert impulses(window) == 1
+    assert impulses(window, restored) == 0

@@ -291,8 +291,12 @@ bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<M
   const double limit =
       p.detect_found * core_contrast * static_cast<double>((core.size() + step - 1) / step);
   // a small core's stand-out in frame g displaced by (oy, ox): its mean grey less the
-  // median of the 1-px ring 2 px outside its box
-  const bool small_core = p.detect_standout > 0.0f &&
+  // median of the 1-px ring 2 px outside its box; judged only where that ring lies
+  // inside the frame (at the edge, picture a pan brings in is half its surroundings)
+  auto ring_inside = [&](int32_t oy, int32_t ox) {
+    return y0 - 2 + oy >= 0 && x0 - 2 + ox >= 0 && y1 + 2 + oy <= h && x1 + 2 + ox <= w;
+  };
+  const bool small_core = p.detect_standout > 0.0f && ring_inside(0, 0) &&
                           core.size() <= static_cast<size_t>(std::max(p.detect_standout_px, 0));
   std::vector<float> ring;
   auto stand_out = [&](const Grey& g, int32_t oy, int32_t ox) {
@@ -300,14 +304,12 @@ bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<M
     for (int32_t y = y0 - 2; y <= y1 + 1; ++y) {
       const bool edge_row = y == y0 - 2 || y == y1 + 1;
       for (int32_t x = x0 - 2; x <= x1 + 1; x += edge_row ? 1 : x1 - x0 + 3) {
-        const int32_t yy = y + oy, xx = x + ox;
-        if (yy >= 0 && xx >= 0 && yy < h && xx < w) ring.push_back(g.at(0, yy, xx));
+        ring.push_back(g.at(0, y + oy, x + ox));
       }
     }
     double mean = 0.0;
     for (const auto& [y, x] : core) mean += g.at(0, y + oy, x + ox);
     mean /= static_cast<double>(core.size());
-    if (ring.empty()) return mean;
     const auto mid = ring.begin() + static_cast<std::ptrdiff_t>(ring.size() / 2);
     std::nth_element(ring.begin(), mid, ring.end());
     return mean - static_cast<double>(*mid);
@@ -334,8 +336,9 @@ bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<M
         if (!(err < limit)) continue;
         // a small core matches any texture that reaches its level: only a place that
         // stands out as the core does is the core moved there
-        if (small_core && (own >= 0.0 ? 1.0 : -1.0) * stand_out(n, dy, dx) <
-                              static_cast<double>(p.detect_standout) * std::fabs(own)) {
+        if (small_core && ring_inside(dy, dx) &&
+            (own >= 0.0 ? 1.0 : -1.0) * stand_out(n, dy, dx) <
+                static_cast<double>(p.detect_standout) * std::fabs(own)) {
           continue;
         }
         return true;

@@ -53,12 +53,16 @@ def impulses(window: np.ndarray, frame: np.ndarray | None = None, level: float =
     """Single-frame impulses in the centre of ``window`` [F, H, W, 3] (or in ``frame``
     [H, W, 3], a restoration of it, against the window's other frames): 8-connected
     groups of at least ``min_px`` pixels whose grey level differs from every other
-    frame at the same place by over ``level``, all with one sign. Dust and dirt, and
-    whatever moves or weaves: a count to compare before and after, not a defect count."""
+    frame at the same place by over ``level`` (each frame brought to the judged frame's
+    exposure by the ratio of their median grey levels), all with one sign. Dust and
+    dirt, and whatever moves or weaves: a count to compare before and after, not a
+    defect count."""
     grey = window.mean(axis=-1)
     centre = grey[len(grey) // 2] if frame is None else frame.mean(axis=-1)
     others = np.delete(grey, len(grey) // 2, axis=0)
-    diff = centre[None] - others
+    gain = np.median(centre) / np.maximum(np.median(others.reshape(len(others), -1), axis=1),
+                                          1e-6)
+    diff = centre[None] - others * gain[:, None, None]
     hit = (diff > level).all(axis=0) | (diff < -level).all(axis=0)
     labels, n = ndimage.label(hit, structure=np.ones((3, 3), bool))
     if n == 0:

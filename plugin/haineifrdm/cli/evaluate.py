@@ -104,7 +104,9 @@ def real_strip(args: argparse.Namespace, folder: Path, out: Path) -> dict[str, o
         o = rest.restore(clip[idx], frame_index=k)
         outs.append(o)
         if r <= k < len(clip) - r:  # a full window: no frame repeated
-            spots.append((impulses(clip[idx]), impulses(clip[idx], o)))
+            # judged apart from the deflicker's exposure gain, as the defect matte is
+            gain = np.float32(rest.last_timings.get("exposure_gain", 1.0))
+            spots.append((impulses(clip[idx]), impulses(clip[idx], o / gain)))
         if k in (2, 4, 6):
             rows.append([clip[k], o, amplify(o - clip[k])])
     contact_sheet(rows, ["real input", "restored", "restored - input (x4)"],
