@@ -263,6 +263,12 @@ def test_dust_beside_bright_picture_is_not_taken_for_something_that_moved() -> N
     # matched on grey levels alone, the stripe passes for the speck moved there
     kept, _, filled, _ = _engine.temporal_fill(window, window[2], detect_standout=0.0)
     assert filled == 0 and np.array_equal(kept, window[2])
+    # at the frame's edge its surroundings are cut off: not judged, the match stands
+    window[2] = clean
+    window[2][1:4, 38:41] = 0.9
+    kept, _, filled, unseen = _engine.temporal_fill(window, window[2])
+    assert unseen >= 9 and filled == 0 and np.array_equal(kept, window[2])
+    assert _engine.temporal_fill(window, window[2], detect_search=0)[2] >= 9
 
 
 def test_windows_without_neighbours_or_changes_are_left_alone() -> None:
