@@ -271,6 +271,29 @@ def test_dust_beside_bright_picture_is_not_taken_for_something_that_moved() -> N
     assert _engine.temporal_fill(window, window[2], detect_search=0)[2] >= 9
 
 
+def test_a_found_specks_soft_edge_is_filled_with_it() -> None:
+    # a speck with the scan's blur around it (a 2 px rim 0.07 brighter): the detection's
+    # 3x3 test finds the core; the fill grows over the rim the frames show as picture
+    window, _, _ = _scene(sprite_step=(0, 0), pan_step=(3, 7), grain=0.01, seed=4)
+    clean = window[2].copy()
+    window[2][116:123, 36:43] += 0.07
+    window[2][118:121, 38:41] = 0.95
+    window = np.ascontiguousarray(window)
+    rim = np.zeros((H, W), bool)
+    rim[116:123, 36:43] = True
+    rim[118:121, 38:41] = False
+    out, regions, filled, unseen = _engine.temporal_fill(window, window[2])
+    assert regions == 1 and filled > unseen
+    assert np.abs(out[rim] - clean[rim]).mean() < 0.015
+    changed = np.abs(out - window[2]).max(axis=-1) > 0
+    assert not (changed & ~np.pad(np.ones((7, 7), bool), ((116, H - 123), (36, W - 43)))).any()
+    assert changed[rim].mean() > 0.9
+    # without the growth the rim stays as the scan left it
+    core_only, _, filled0, _ = _engine.temporal_fill(window, window[2], detect_grow=0.0)
+    assert filled0 == unseen
+    assert np.abs(core_only[rim] - clean[rim]).mean() > 0.04
+
+
 def test_windows_without_neighbours_or_changes_are_left_alone() -> None:
     window, _, restored = _specked()
     out, regions, filled, _ = _engine.temporal_fill(window[2:3], restored)
