@@ -1,4 +1,4 @@
-"""PyTorch -> ONNX (FP32 and FP16) for the two graphs of the network contract."""
+"""PyTorch -> ONNX (FP32 and FP16) for the graphs of the network contract."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from haineifrdm.contract import context_graph, denoiser_graph
+from haineifrdm.contract import blotch_graph, context_graph, denoiser_graph
 from haineifrdm.model import HaineiFRDM
 
 OPSET = 17
@@ -38,6 +38,16 @@ class _Context(nn.Module):
         return self.net(thumb)
 
 
+class _Blotch(nn.Module):
+    def __init__(self, net: HaineiFRDM) -> None:
+        super().__init__()
+        assert net.blotch_net is not None
+        self.net = net.blotch_net
+
+    def forward(self, window_q: Tensor) -> Tensor:
+        return self.net(window_q)
+
+
 def example_inputs(net: HaineiFRDM, patch: int, batch: int = 2) -> dict[str, Tensor]:
     d = net.dims
     g = torch.Generator().manual_seed(0)
@@ -49,11 +59,13 @@ def example_inputs(net: HaineiFRDM, patch: int, batch: int = 2) -> dict[str, Ten
         "box": torch.tensor([[0.0, 0.0, 0.25, 0.3]] * batch),
         "t_emb": torch.randn(batch, d.t_emb_dim, generator=g),
         "thumb": torch.rand(1, d.window_channels, d.thumb, d.thumb, generator=g),
+        "window_q": torch.rand(1, d.window_channels, 64, 88, generator=g),
     }
 
 
 def export_graphs(net: HaineiFRDM, out_dir: Path, patch: int, fp16: bool) -> dict[str, str]:
-    """Write context.onnx, denoiser.onnx (and denoiser.fp16.onnx); returns the file map."""
+    """Write context.onnx, denoiser.onnx (and denoiser.fp16.onnx; blotch.onnx for models
+    with the blotch graph, FP32 only: a small graph); returns the file map."""
     net = net.float().eval().cpu()
     ex = example_inputs(net, patch)
     d = net.dims
@@ -77,6 +89,14 @@ def export_graphs(net: HaineiFRDM, out_dir: Path, patch: int, fp16: bool) -> dic
             torch.onnx.export(half, args, str(out_dir / files["denoiser_fp16"]),
                               input_names=dg.input_names(), output_names=dg.output_names(),
                               dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+        if net.blotch_net is not None:
+            files["blotch"] = "blotch.onnx"
+            bg = blotch_graph(d)
+            torch.onnx.export(_Blotch(net), (ex["window_q"],), str(out_dir / files["blotch"]),
+                              input_names=bg.input_names(), output_names=bg.output_names(),
+                              dynamic_axes={"window_q": {0: "B", 2: "h", 3: "w"},
+                                            "offset": {0: "B", 2: "h", 3: "w"}},
+                              opset_version=OPSET, dynamo=False)
     return files
 
 

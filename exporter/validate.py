@@ -47,11 +47,15 @@ def real_inputs(net: HaineiFRDM, patch: int, batch: int = 2) -> dict[str, np.nda
     thumb = thumb.reshape(1, 3 * f, d.thumb, d.thumb)
     with torch.no_grad():
         tokens = net.context(thumb).repeat(batch, 1, 1)
+    # the blotch graph's input: the whole window at a quarter of the size (h, w multiples of 8)
+    q = torch.nn.functional.avg_pool2d(torch.from_numpy(deg).permute(0, 3, 1, 2), 4)
+    qh, qw = q.shape[2] // 8 * 8, q.shape[3] // 8 * 8
+    q = q[:, :, :qh, :qw].reshape(1, 3 * f, qh, qw)
     return {"x_t": (guide + 0.05 * torch.randn(guide.shape)).numpy(), "window": window.numpy(),
             "guide": guide.numpy(), "tokens": tokens.numpy(),
             "box": np.array([[0.1, 0.2, 0.1 + patch / w, 0.2 + patch / h]] * batch, np.float32),
             "t_emb": embed_timestep(torch.linspace(0.1, 0.9, batch), 2).numpy(),
-            "thumb": thumb.numpy()}
+            "thumb": thumb.numpy(), "window_q": q.contiguous().numpy()}
 
 
 def _compare(ref: np.ndarray, got: np.ndarray) -> tuple[float, float]:
@@ -90,6 +94,12 @@ def validate_export(net: HaineiFRDM, out_dir: Path, files: dict[str, str], patch
             if key in sessions:
                 got = sessions[key].run(None, dfeed)[0]
                 checks.append(Check(key, label, prec, *_compare(ref, got), TOLERANCE[prec]))
+        if "blotch" in sessions:
+            with torch.no_grad():
+                ref_b = net.blotch(torch.from_numpy(feed["window_q"])).numpy()
+            got_b = sessions["blotch"].run(None, {"window_q": feed["window_q"]})[0]
+            checks.append(Check("blotch", label, "fp32", *_compare(ref_b, got_b),
+                                TOLERANCE["fp32"]))
     return checks
 
 

@@ -7,9 +7,14 @@
 #   3. render the training pack on the CPU cores from MATERIAL (see
 #      scripts/make_training_material.py);
 #   4. train `small` (CONFIG, default configs/small-gpu.toml) for MINUTES, checkpoints in
-#      OUT/train; INIT=weights fine-tunes them (e.g. the shipped default's).
+#      OUT/train; INIT=weights fine-tunes them (e.g. the shipped default's); MINUTES=0
+#      skips 3 and 4;
+#   5. with BLOTCH_MINUTES: make the blotch network's material on the CPU cores and train
+#      it on the GPU (scripts/train_blotch.py; BLOTCH_INIT=weights goes on from them),
+#      attached to BLOTCH_MODEL (default: the shipped model) as OUT/blotch.safetensors.
 # Everything it measures lands in OUT.
-#   [CONFIG=...] [INIT=...] [SKIP_BENCH=1] scripts/gpu_session.sh MATERIAL OUT MINUTES [CLIPS]
+#   [CONFIG=...] [INIT=...] [SKIP_BENCH=1] [BLOTCH_MINUTES=N [BLOTCH_INIT=...]
+#   [BLOTCH_MODEL=...]] scripts/gpu_session.sh MATERIAL OUT MINUTES [CLIPS]
 set -uo pipefail
 material=$1 out=$2 minutes=$3 clips=${4:-480}
 py=${PYTHON:-python3}
@@ -37,19 +42,34 @@ if [ -z "${SKIP_BENCH:-}" ]; then
     | grep -v '^{' 
 fi
 
-stamp "pack ($clips clips)"
-cfg=/tmp/haineifrdm-gpu.toml
-sed "s#runs/pack-train#/tmp/haineifrdm-pack#" "${CONFIG:-configs/small-gpu.toml}" > $cfg
-$cli train --config $cfg --out "$out/train" --make-pack "$clips" --pack-only \
-  --pack-workers "$(nproc)" --damage-templates "$material/film-damage" \
-  --photos "$material/photos" > /dev/null || exit 1
+rc=0
+if [ "$minutes" != 0 ]; then
+  stamp "pack ($clips clips)"
+  cfg=/tmp/haineifrdm-gpu.toml
+  sed "s#runs/pack-train#/tmp/haineifrdm-pack#" "${CONFIG:-configs/small-gpu.toml}" > $cfg
+  $cli train --config $cfg --out "$out/train" --make-pack "$clips" --pack-only \
+    --pack-workers "$(nproc)" --damage-templates "$material/film-damage" \
+    --photos "$material/photos" > /dev/null || exit 1
 
-mkdir -p "$out/train"
-stamp "train $minutes min${INIT:+ from $INIT}"
-$cli train --config $cfg --out "$out/train" --minutes "$minutes" ${INIT:+--init "$INIT"} 2> /tmp/haineifrdm-progress.log
-rc=$?
-rm -f "$out/train/state.pt.tmp"
-tail -c 400 /tmp/haineifrdm-progress.log; echo
-tail -2 "$out/train/metrics.jsonl"
-stamp "done (train rc $rc)"
+  mkdir -p "$out/train"
+  stamp "train $minutes min${INIT:+ from $INIT}"
+  $cli train --config $cfg --out "$out/train" --minutes "$minutes" ${INIT:+--init "$INIT"} 2> /tmp/haineifrdm-progress.log
+  rc=$?
+  rm -f "$out/train/state.pt.tmp"
+  tail -c 400 /tmp/haineifrdm-progress.log; echo
+  tail -2 "$out/train/metrics.jsonl"
+  stamp "done (train rc $rc)"
+fi
+
+if [ -n "${BLOTCH_MINUTES:-}" ]; then
+  stamp "blotch network: material + $BLOTCH_MINUTES min${BLOTCH_INIT:+ from $BLOTCH_INIT}"
+  $py scripts/train_blotch.py "${BLOTCH_MODEL:-plugin/haineifrdm/weights/default.safetensors}" \
+    "$out/blotch.safetensors" --material /tmp/haineifrdm-blotch --workers "$(nproc)" \
+    --damage-templates "$material/film-damage" --photos "$material/photos" \
+    --minutes "$BLOTCH_MINUTES" \
+    ${BLOTCH_INIT:+--init "$BLOTCH_INIT"} 2>&1 | grep -v Warning | tail -25
+  brc=${PIPESTATUS[0]}
+  stamp "done (blotch rc $brc)"
+  [ "$rc" = 0 ] && rc=$brc
+fi
 exit $rc

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "haineifrdm/block_motion.hpp"
+#include "haineifrdm/blotch.hpp"
 #include "haineifrdm/deflicker.hpp"
 #include "haineifrdm/line_scratch.hpp"
 #include "haineifrdm/motion_veto.hpp"
@@ -58,7 +59,9 @@ void copy_result(const py::handle& result, const std::vector<py::ssize_t>& shape
 
 class PyBackend : public Backend {
  public:
-  PyBackend(py::object obj, ModelShape shape) : obj_(std::move(obj)), shape_(shape) {}
+  PyBackend(py::object obj, ModelShape shape)
+      : obj_(std::move(obj)), shape_(shape),
+        has_blotch_(py::hasattr(obj_, "has_blotch") && obj_.attr("has_blotch").cast<bool>()) {}
   ~PyBackend() override {
     py::gil_scoped_acquire gil;
     obj_ = py::object();
@@ -81,9 +84,18 @@ class PyBackend : public Backend {
     copy_result(r, {b, 3, p, p}, k.x0, "denoise");
   }
 
+  bool has_blotch() const override { return has_blotch_; }
+
+  void blotch(const BlotchCall& k) override {
+    py::gil_scoped_acquire gil;
+    py::object r = obj_.attr("blotch")(view(k.window_q, {1, k.window_channels, k.height, k.width}));
+    copy_result(r, {1, 3, k.height, k.width}, k.offset, "blotch");
+  }
+
  private:
   py::object obj_;
   ModelShape shape_;
+  bool has_blotch_ = false;
 };
 
 struct PySampler {
@@ -394,6 +406,72 @@ PYBIND11_MODULE(_engine, m) {
       "scratch columns, pixels solved): the sampler's line-scratch pass (line_scratch.hpp) on "
       "`restored` [H, W, 3], the centre of `window` [F, H, W, 3].");
   m.def(
+      "blotch_input",
+      [](const py::array& window) {
+        FArray w = contiguous(window);
+        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+        const auto f = static_cast<int32_t>(w.shape(0));
+        BlotchInput in;
+        {
+          py::gil_scoped_release release;
+          in = haineifrdm::blotch_input(w.data(), f, static_cast<int32_t>(w.shape(1)),
+                                        static_cast<int32_t>(w.shape(2)), nullptr);
+        }
+        py::array_t<float> out({py::ssize_t{1}, static_cast<py::ssize_t>(3 * f),
+                                static_cast<py::ssize_t>(in.ph), static_cast<py::ssize_t>(in.pw)});
+        std::memcpy(out.mutable_data(), in.window_q.data(), in.window_q.size() * sizeof(float));
+        return out;
+      },
+      py::arg("window"),
+      "The blotch graph's input for `window` [F, H, W, 3]: every frame area-downscaled by 4, "
+      "edge-padded to multiples of 8, planar float32 [1, 3F, h, w] (blotch.hpp).");
+  m.def(
+      "window_camera_shift",
+      [](const py::array& window) {
+        FArray w = contiguous(window);
+        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+        py::gil_scoped_release release;
+        return haineifrdm::window_camera_shift(w.data(), static_cast<int32_t>(w.shape(0)),
+                                               static_cast<int32_t>(w.shape(1)),
+                                               static_cast<int32_t>(w.shape(2)), nullptr);
+      },
+      py::arg("window"),
+      "The largest whole-frame camera shift (px) between the centre of `window` "
+      "[F, H, W, 3] and its other frames: the blotch pass's still-camera gate (blotch.hpp).");
+  m.def(
+      "apply_blotch_offset",
+      [](const py::array& window, const py::array& restored, const py::array& offset,
+         float min_offset) {
+        FArray w = contiguous(window);
+        py::array_t<float> out = restored_copy(w, restored);
+        const auto f = static_cast<int32_t>(w.shape(0));
+        const auto h = static_cast<int32_t>(w.shape(1));
+        const auto wd = static_cast<int32_t>(w.shape(2));
+        const BlotchInput in = blotch_layout(h, wd);
+        FArray o = contiguous(offset);
+        if (o.ndim() != 4 || o.shape(0) != 1 || o.shape(1) != 3 || o.shape(2) != in.ph ||
+            o.shape(3) != in.pw) {
+          throw std::invalid_argument("offset must be [1, 3, " + std::to_string(in.ph) + ", " +
+                                      std::to_string(in.pw) + "] for this window");
+        }
+        BlotchParams p;
+        p.min_offset = min_offset;
+        const float* centre = w.data() + static_cast<size_t>(f / 2) * static_cast<size_t>(h) *
+                                             static_cast<size_t>(wd) * 3;
+        int64_t px = 0;
+        {
+          py::gil_scoped_release release;
+          px = haineifrdm::apply_blotch_offset(centre, h, wd, in, o.data(), out.mutable_data(), p,
+                                               nullptr);
+        }
+        return py::make_tuple(out, px);
+      },
+      py::arg("window"), py::arg("restored"), py::arg("offset"), py::kw_only(),
+      py::arg("min_offset") = BlotchParams{}.min_offset,
+      "(restored with the blotch graph's `offset` [1, 3, h, w] subtracted, pixels changed): "
+      "the sampler's blotch pass (blotch.hpp) on `restored` [H, W, 3], the centre of `window` "
+      "[F, H, W, 3] (pixels the earlier passes changed are left).");
+  m.def(
       "patch_shifts",
       [](const py::array& window, int32_t y, int32_t x, int32_t size, int32_t max_shift) {
         FArray w = contiguous(window);
@@ -445,7 +523,7 @@ PYBIND11_MODULE(_engine, m) {
       .def(py::init([](py::object backend, int32_t radius, int32_t thumb, int32_t n_tokens,
                        int32_t token_dim, int32_t t_emb_dim, int32_t size_multiple,
                        int32_t patch, int32_t overlap, int32_t lowres, bool two_stage,
-                       bool register_frames, bool motion_veto, bool temporal_fill, bool line_scratch, bool deflicker, std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
+                       bool register_frames, bool motion_veto, bool temporal_fill, bool line_scratch, bool deflicker, bool blotch, float blotch_min_offset, int32_t blotch_still_px, std::vector<int32_t> timesteps, std::vector<double> etas, double kappa,
                        uint64_t seed, int32_t batch, int32_t threads) {
              ModelShape shape{radius, thumb, n_tokens, token_dim, t_emb_dim, size_multiple};
              SamplerConfig cfg;
@@ -458,6 +536,9 @@ PYBIND11_MODULE(_engine, m) {
              cfg.temporal_fill = temporal_fill;
              cfg.line_scratch = line_scratch;
              cfg.deflicker = deflicker;
+             cfg.blotch = blotch;
+             cfg.blotch_params.min_offset = blotch_min_offset;
+             cfg.blotch_params.still_px = blotch_still_px;
              cfg.timesteps = std::move(timesteps);
              cfg.etas = std::move(etas);
              cfg.kappa = kappa;
@@ -470,7 +551,9 @@ PYBIND11_MODULE(_engine, m) {
            py::arg("backend"), py::kw_only(), py::arg("radius"), py::arg("thumb"),
            py::arg("n_tokens"), py::arg("token_dim"), py::arg("t_emb_dim"),
            py::arg("size_multiple"), py::arg("patch"), py::arg("overlap"), py::arg("lowres"),
-           py::arg("two_stage"), py::arg("register_frames"), py::arg("motion_veto") = false, py::arg("temporal_fill") = false, py::arg("line_scratch") = false, py::arg("deflicker") = false, py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
+           py::arg("two_stage"), py::arg("register_frames"), py::arg("motion_veto") = false, py::arg("temporal_fill") = false, py::arg("line_scratch") = false, py::arg("deflicker") = false, py::arg("blotch") = false,
+           py::arg("blotch_min_offset") = BlotchParams{}.min_offset,
+           py::arg("blotch_still_px") = BlotchParams{}.still_px, py::arg("timesteps"), py::arg("etas"), py::arg("kappa"),
            py::arg("seed"), py::arg("batch"), py::arg("threads") = 0)
       .def(
           "restore",
@@ -528,6 +611,8 @@ PYBIND11_MODULE(_engine, m) {
         d["filled_px"] = t.filled_px;
         d["scratch_s"] = t.scratch_s;
         d["scratch_px"] = t.scratch_px;
+        d["blotch_s"] = t.blotch_s;
+        d["blotch_px"] = t.blotch_px;
         d["deflicker_s"] = t.deflicker_s;
         d["exposure_gain"] = t.exposure_gain;
         d["denoise_calls"] = t.denoise_calls;

@@ -157,6 +157,12 @@ void Sampler::restore(const float* window, int32_t height, int32_t width, float*
                               .pixels;
     timings_.scratch_s = seconds_since(ts);
   }
+  if (config_.blotch && backend_->has_blotch()) {
+    const auto tb = Clock::now();
+    timings_.blotch_px = blotch_pass(*backend_, window, frames, height, width, out,
+                                     config_.blotch_params, pool_.get(), timings_.backend_s);
+    timings_.blotch_s = seconds_since(tb);
+  }
   if (config_.deflicker) {
     const auto td = Clock::now();
     const Exposure e =

@@ -36,6 +36,16 @@ Graph ``denoiser``  (run per patch and per step)
                                           the network's own matte replaced from
                                           the other frames, their surroundings or
                                           the guide, + residual
+
+Graph ``blotch``  (optional: models with ``blotch``; run once per frame window)
+    window_q [B, 3*(2r+1), h, w]          the degraded window, each frame area-
+                                          downscaled by BLOTCH_SCALE (4), edge-padded
+                                          to multiples of 8, frames on channels
+    ->
+    offset   [B, 3, h, w]                 the centre frame's additive blotch offset
+                                          (degraded - clean), confidence-weighted; the
+                                          engine upscales it and subtracts it
+                                          (blotch.hpp)
 """
 
 from __future__ import annotations
@@ -51,6 +61,9 @@ THUMB_SIZE = 128
 T_EMB_DIM = 64
 #: Default temporal radius r (window = 2r + 1 frames).
 DEFAULT_RADIUS = 2
+
+#: The ``blotch`` graph sees the window area-downscaled by this factor.
+BLOTCH_SCALE = 4
 
 IMAGE_RANGE = (0.0, 1.0)  # nominal; values outside are allowed and preserved
 
@@ -89,6 +102,7 @@ class ModelDims:
     thumb: int = THUMB_SIZE
     t_emb_dim: int = T_EMB_DIM
     register_frames: bool = False
+    blotch: bool = False  # the optional ``blotch`` graph is present
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -132,6 +146,21 @@ def denoiser_graph(d: ModelDims) -> GraphSpec:
     )
 
 
+def blotch_graph(d: ModelDims) -> GraphSpec:
+    return GraphSpec(
+        name="blotch",
+        inputs=(TensorSpec("window_q", ("B", d.window_channels, "h", "w"), value_range=IMAGE_RANGE,
+                           doc="degraded window at a quarter of the size, frames on channels"),),
+        outputs=(TensorSpec("offset", ("B", 3, "h", "w"),
+                            doc="centre frame's blotch offset, subtracted by the engine"),),
+    )
+
+
+def graphs(d: ModelDims) -> tuple[GraphSpec, ...]:
+    """Every graph a network with these dims exports."""
+    return (context_graph(d), denoiser_graph(d)) + ((blotch_graph(d),) if d.blotch else ())
+
+
 def contract_spec(d: ModelDims) -> dict[str, Any]:
     """JSON-ready description of both graphs (written into manifest.json)."""
     return {
@@ -143,8 +172,10 @@ def contract_spec(d: ModelDims) -> dict[str, Any]:
         "token_dim": d.token_dim,
         "t_emb_dim": d.t_emb_dim,
         "register_frames": d.register_frames,
+        "blotch": d.blotch,
+        "blotch_scale": BLOTCH_SCALE,
         "color": "linear-light RGB float, nominal [0,1], out-of-range values allowed",
         "graphs": {g.name: {"inputs": [asdict(t) for t in g.inputs],
                             "outputs": [asdict(t) for t in g.outputs]}
-                   for g in (context_graph(d), denoiser_graph(d))},
+                   for g in graphs(d)},
     }

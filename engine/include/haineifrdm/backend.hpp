@@ -20,12 +20,23 @@ struct DenoiseCall {
   float* x0 = nullptr;            // [B, 3, P, P] (written by the backend)
 };
 
+// Buffers of one call of the optional blotch graph (batch of one; see blotch.hpp).
+struct BlotchCall {
+  int64_t window_channels = 0;     // 3 * (2r + 1)
+  int64_t height = 0, width = 0;   // h, w of the quarter-size, padded window
+  const float* window_q = nullptr;  // [1, 3(2r+1), h, w]
+  float* offset = nullptr;          // [1, 3, h, w] (written by the backend)
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
   // thumb [1, 3(2r+1), T, T] -> tokens [1, N, D] (written into `tokens`)
   virtual void context(const float* thumb, float* tokens) = 0;
   virtual void denoise(const DenoiseCall& call) = 0;
+  // The blotch graph is optional: backends without it keep these defaults.
+  virtual bool has_blotch() const { return false; }
+  virtual void blotch(const BlotchCall& /*call*/) {}
 };
 
 }  // namespace haineifrdm

@@ -11,7 +11,8 @@
 // pixels whose content an adjacent frame shows displaced back to the centre frame,
 // the temporal fill (temporal_fill.hpp) refills each remaining defect from the
 // frames that show it, found by motion, the line-scratch pass (line_scratch.hpp) solves persistent vertical scratches out
-// of the degraded centre frame, and the deflicker scales the result to the window's
+// of the degraded centre frame, the blotch pass (blotch.hpp) subtracts the blotch
+// graph's offset where the backend has that graph, and the deflicker scales the result to the window's
 // mean exposure.
 #pragma once
 
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "haineifrdm/backend.hpp"
+#include "haineifrdm/blotch.hpp"
 #include "haineifrdm/deflicker.hpp"
 #include "haineifrdm/line_scratch.hpp"
 #include "haineifrdm/motion_veto.hpp"
@@ -52,6 +54,8 @@ struct SamplerConfig {
   FillParams fill;
   bool line_scratch = false;     // take persistent vertical scratches out (line_scratch.hpp)
   ScratchParams scratch;
+  bool blotch = false;           // subtract the blotch graph's offset, if the backend has one
+  BlotchParams blotch_params;    // (blotch.hpp)
   bool deflicker = false;        // bring the result to the window's exposure (deflicker.hpp)
   DeflickerParams deflicker_params;
   std::vector<int32_t> timesteps;  // decreasing trained steps to visit, e.g. {4, 3, 2, 1}
@@ -84,6 +88,8 @@ struct Timings {
   int64_t filled_px = 0;  // pixels it filled from other frames
   double scratch_s = 0;     // the line-scratch pass
   int64_t scratch_px = 0;   // pixels it solved for
+  double blotch_s = 0;      // the blotch graph and pass
+  int64_t blotch_px = 0;    // pixels it took a blotch offset out of
   double deflicker_s = 0;     // the exposure estimate
   double exposure_gain = 1;   // the gain applied to the result (1 = none)
   int64_t denoise_calls = 0;

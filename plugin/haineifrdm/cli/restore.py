@@ -35,6 +35,9 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-line-scratch", dest="line_scratch", action="store_false",
                    help="leave persistent vertical scratches to the network (by default "
                    "they are solved out of the frame: see ARCHITECTURE.md)")
+    p.add_argument("--no-blotch", dest="blotch", action="store_false",
+                   help="leave blotches (by default the model's blotch network's offset is "
+                   "subtracted where the earlier passes left the frame as it came)")
     p.add_argument("--no-deflicker", dest="deflicker", action="store_false",
                    help="leave each frame's exposure as it is (by default it is brought to "
                    "the mean of its temporal window)")
@@ -61,7 +64,7 @@ def make_restorer(args: argparse.Namespace) -> object:
                         overlap=args.overlap, steps=QUALITY_STEPS[args.quality], seed=args.seed,
                         radius=args.radius, device=args.device, motion_veto=args.motion_veto,
                         temporal_fill=args.temporal_fill, line_scratch=args.line_scratch,
-                        deflicker=args.deflicker)
+                        blotch=args.blotch, deflicker=args.deflicker)
     except (ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from exc
 

@@ -101,6 +101,8 @@ class DegradationResult:
     mask: np.ndarray  # [T, H, W] float32 in [0, 1]
     class_masks: dict[str, np.ndarray]  # defect type -> [T, H, W] bool
     params: dict[str, Any] = field(default_factory=dict)  # everything drawn, JSON-ready
+    #: [T, H, W, 3] what the blotches added (degraded - what it was before them), when asked
+    blotch_offset: np.ndarray | None = None
 
 
 def check_clip(frames: np.ndarray) -> None:
@@ -114,8 +116,11 @@ def check_clip(frames: np.ndarray) -> None:
 
 
 def synthesize(frames: np.ndarray, cfg: DegradationConfig,
-               templates: TemplateLibrary | None = None) -> DegradationResult:
-    """Degrade a clean clip. Deterministic in ``cfg.seed``; ``frames`` is not modified."""
+               templates: TemplateLibrary | None = None,
+               keep_blotch_offset: bool = False) -> DegradationResult:
+    """Degrade a clean clip. Deterministic in ``cfg.seed``; ``frames`` is not modified.
+    ``keep_blotch_offset`` also returns what the blotches added (the blotch network's
+    training target)."""
     check_clip(frames)
     rng = np.random.default_rng(cfg.seed)
     t, h, w, _ = frames.shape
@@ -155,12 +160,17 @@ def synthesize(frames: np.ndarray, cfg: DegradationConfig,
     if cfg.line_scratches:
         params["line_scratches"] = _line_scratches(degraded, mask, classes["line_scratch"], rng,
                                                    scale)
+    blotch_offset = np.zeros_like(degraded) if keep_blotch_offset else None
     if cfg.blotch_prob > 0:
+        before = degraded.copy() if keep_blotch_offset else None
         params["blotches"] = _blotches(degraded, mask, classes["blotch"], rng, scale,
                                        cfg.blotch_prob)
+        if before is not None:
+            blotch_offset = degraded - before
     if cfg.specks > 0:
         params["specks"] = _specks(degraded, mask, classes["specks"], rng, scale, cfg, templates)
-    return DegradationResult(degraded.astype(np.float32), clean, mask, classes, params)
+    return DegradationResult(degraded.astype(np.float32), clean, mask, classes, params,
+                             blotch_offset)
 
 
 # ---------------------------------------------------------------- content effects

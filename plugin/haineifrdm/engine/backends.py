@@ -2,7 +2,8 @@
 
 A backend has ``context(thumb) -> tokens`` and
 ``denoise(x_t, window, guide, tokens, box, t_emb) -> x0`` over float32 NumPy
-arrays shaped as in :mod:`haineifrdm.contract`. The arrays it receives are
+arrays shaped as in :mod:`haineifrdm.contract`, and ``has_blotch``: when true,
+also ``blotch(window_q) -> offset`` (the optional ``blotch`` graph). The arrays it receives are
 views of engine buffers, valid only during the call. ONNX Runtime and TensorRT
 sessions live here on the Python side because their C/C++ headers are not
 available from the package registries.
@@ -22,6 +23,7 @@ from ..model import HaineiFRDM
 
 class Backend(Protocol):
     name: str
+    has_blotch: bool
 
     def context(self, thumb: np.ndarray) -> np.ndarray: ...
 
@@ -39,6 +41,7 @@ class TorchBackend:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = model.to(self.device).eval()
         self.fp16 = fp16 and self.device.type == "cuda"
+        self.has_blotch = model.blotch_net is not None
 
     def _t(self, a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(a).to(self.device, non_blocking=True)
@@ -55,6 +58,11 @@ class TorchBackend:
                                                     enabled=self.fp16):
             out = self.model.denoiser(self._t(x_t), self._t(window), self._t(guide),
                                       self._t(tokens), self._t(box), self._t(t_emb))
+        return out.float().cpu().numpy()
+
+    def blotch(self, window_q: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():  # FP32: a small graph, and offsets of 0.01 matter
+            out = self.model.blotch(self._t(window_q))
         return out.float().cpu().numpy()
 
 
@@ -94,10 +102,14 @@ class OnnxRuntimeBackend:
                                                         providers=want)
             self.denoiser_session = ort.InferenceSession(str(directory / files[key]), opts,
                                                          providers=want)
+            self.blotch_session = (ort.InferenceSession(str(directory / files["blotch"]), opts,
+                                                        providers=want)
+                                   if "blotch" in files else None)
         except Exception as exc:  # ORT raises its own types for corrupt/missing graphs
             raise ValueError(f"ONNX Runtime cannot load the graphs in {directory}: "
                              f"{str(exc).splitlines()[0]}") from exc
         self.providers = want
+        self.has_blotch = self.blotch_session is not None
 
     def context(self, thumb: np.ndarray) -> np.ndarray:
         out = self.context_session.run(["tokens"], {"thumb": thumb})[0]
@@ -108,4 +120,10 @@ class OnnxRuntimeBackend:
         feeds = {"x_t": x_t, "window": window, "guide": guide, "tokens": tokens, "box": box,
                  "t_emb": t_emb}
         out = self.denoiser_session.run(["x0"], feeds)[0]
+        return np.asarray(out, dtype=np.float32)
+
+    def blotch(self, window_q: np.ndarray) -> np.ndarray:
+        if self.blotch_session is None:
+            raise ValueError("this export has no blotch graph")
+        out = self.blotch_session.run(["offset"], {"window_q": window_q})[0]
         return np.asarray(out, dtype=np.float32)

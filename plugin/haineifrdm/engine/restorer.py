@@ -91,7 +91,9 @@ class Restorer:
     that show its place, found by motion, and fills the specks the network left that
     no other frame shows (temporal_fill.hpp); ``line_scratch`` (default
     on) then solves persistent vertical scratches out of the
-    degraded centre frame (line_scratch.hpp); ``deflicker`` (default on) last scales the
+    degraded centre frame (line_scratch.hpp); ``blotch`` (default on; models with a
+    blotch graph, on backends that run it) subtracts the blotch network's offset from
+    the pixels left as they came (blotch.hpp); ``deflicker`` (default on) last scales the
     result to the window's mean exposure (deflicker.hpp).
     """
 
@@ -101,7 +103,8 @@ class Restorer:
                  batch: int | None = None, memory_budget: int = 512 << 20,
                  device: str | None = None, precision: str = "fp32", threads: int = 0,
                  motion_veto: bool = True, temporal_fill: bool = True,
-                 line_scratch: bool = True, deflicker: bool = True) -> None:
+                 line_scratch: bool = True, blotch: bool = True, deflicker: bool = True
+                 ) -> None:
         if precision not in ("fp32", "fp16"):
             raise ValueError(f"precision must be fp32 or fp16, got {precision!r}")
         self.resolved = resolve_model(model, device or "cpu")
@@ -133,6 +136,7 @@ class Restorer:
             overlap=overlap, lowres=lowres or 0, two_stage=two_stage,
             register_frames=dims.register_frames, motion_veto=motion_veto,
             temporal_fill=temporal_fill, line_scratch=line_scratch, deflicker=deflicker,
+            blotch=blotch,
             timesteps=self.timesteps,
             etas=list(schedule.etas), kappa=schedule.kappa, seed=seed, batch=self.batch,
             threads=threads)

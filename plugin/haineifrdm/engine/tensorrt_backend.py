@@ -15,6 +15,9 @@ import numpy as np
 
 class TensorRTBackend:
     name = "tensorrt"
+    #: no engine is built for the optional blotch graph (issue 6: TensorRT is not
+    #: available to build or test one), so the engine's blotch pass does not run here
+    has_blotch = False
 
     def __init__(self, directory: Path, manifest: dict[str, Any], precision: str = "fp32"
                  ) -> None:

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from ..contract import T_EMB_DIM, THUMB_SIZE, ModelDims
+from .blotch import BLOTCH_MULTIPLE, BlotchNet
 from .context import ContextEncoder
 from .denoiser import KEEP_CLEAN_RAMP, Denoiser, DenoiserConfig
 
@@ -49,6 +50,8 @@ class ModelConfig:
     fill: str = "select"
     #: keep_clean: the matte's dead zone, (0 below, 1 above); a calibration like matte_seed
     matte_ramp: tuple[float, float] = KEEP_CLEAN_RAMP
+    #: a blotch network (model/blotch.py, graph ``blotch``) rides along; trained apart
+    blotch: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,7 +68,7 @@ class ModelConfig:
     def dims(self) -> ModelDims:
         return ModelDims(radius=self.radius, n_tokens=self.token_grid**2,
                          token_dim=self.token_dim, thumb=self.thumb, t_emb_dim=self.t_emb_dim,
-                         register_frames=self.register_frames)
+                         register_frames=self.register_frames, blotch=self.blotch)
 
 
 PRESETS: dict[str, ModelConfig] = {
@@ -84,7 +87,8 @@ PRESETS: dict[str, ModelConfig] = {
 
 
 class HaineiFRDM(nn.Module):
-    """context(thumb) -> tokens; denoiser(x_t, window, guide, tokens, box, t_emb) -> x0."""
+    """context(thumb) -> tokens; denoiser(x_t, window, guide, tokens, box, t_emb) -> x0;
+    with ``config.blotch`` also blotch(window_q) -> offset."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -99,6 +103,7 @@ class HaineiFRDM(nn.Module):
             median_candidate=config.median_candidate, keep_clean=config.keep_clean,
             matte_seed=config.matte_seed, fill=config.fill,
             matte_ramp=config.matte_ramp))
+        self.blotch_net = BlotchNet(frames) if config.blotch else None
 
     @property
     def dims(self) -> ModelDims:
@@ -116,6 +121,21 @@ class HaineiFRDM(nn.Module):
                 f"thumb must be [B, {d.window_channels}, {d.thumb}, {d.thumb}] "
                 f"(2r+1={d.window_frames} RGB frames), got {list(thumb.shape)}")
         return self.context_net(thumb)
+
+    def blotch(self, window_q: Tensor) -> Tensor:
+        """window_q [B, 3(2r+1), h, w] (quarter size, h and w multiples of 8) -> the centre
+        frame's blotch offset [B, 3, h, w] (see model/blotch.py)."""
+        if self.blotch_net is None:
+            raise ValueError("this model has no blotch network (config.blotch is off)")
+        d = self.dims
+        _check(window_q, "window_q", 4)
+        if window_q.shape[1] != d.window_channels:
+            raise ValueError(f"window_q must have {d.window_channels} channels "
+                             f"({d.window_frames} RGB frames), got {window_q.shape[1]}")
+        if window_q.shape[2] % BLOTCH_MULTIPLE or window_q.shape[3] % BLOTCH_MULTIPLE:
+            raise ValueError(f"window_q's size {window_q.shape[2]}x{window_q.shape[3]} must be "
+                             f"a multiple of {BLOTCH_MULTIPLE}")
+        return self.blotch_net(window_q)
 
     def denoiser(self, x_t: Tensor, window: Tensor, guide: Tensor, tokens: Tensor, box: Tensor,
                  t_emb: Tensor) -> Tensor:
