@@ -105,11 +105,16 @@ struct PySampler {
 
 FArray contiguous(const py::array& a) { return FArray::ensure(a); }
 
+// Throws unless `w` is a window [F, H, W, 3].
+void require_window(const FArray& w) {
+  if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+}
+
 // A copy of `restored` [H, W, 3] for an engine pass to edit, checked against its window
 // `w` [F, H, W, 3].
 py::array_t<float> restored_copy(const FArray& w, const py::array& restored) {
   FArray r = contiguous(restored);
-  if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+  require_window(w);
   if (r.ndim() != 3 || r.shape(0) != w.shape(1) || r.shape(1) != w.shape(2) || r.shape(2) != 3) {
     throw std::invalid_argument("restored must be [H, W, 3], the size of the window's frames");
   }
@@ -216,7 +221,7 @@ PYBIND11_MODULE(_engine, m) {
       "estimate_exposure",
       [](const py::array& window, float dead_zone) {
         FArray w = contiguous(window);
-        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+        require_window(w);
         DeflickerParams p;
         p.dead_zone = dead_zone;
         Exposure e;
@@ -409,7 +414,7 @@ PYBIND11_MODULE(_engine, m) {
       "blotch_input",
       [](const py::array& window) {
         FArray w = contiguous(window);
-        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+        require_window(w);
         const auto f = static_cast<int32_t>(w.shape(0));
         BlotchInput in;
         {
@@ -429,7 +434,7 @@ PYBIND11_MODULE(_engine, m) {
       "window_camera_shift",
       [](const py::array& window) {
         FArray w = contiguous(window);
-        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+        require_window(w);
         py::gil_scoped_release release;
         return haineifrdm::window_camera_shift(w.data(), static_cast<int32_t>(w.shape(0)),
                                                static_cast<int32_t>(w.shape(1)),
@@ -475,7 +480,7 @@ PYBIND11_MODULE(_engine, m) {
       "patch_shifts",
       [](const py::array& window, int32_t y, int32_t x, int32_t size, int32_t max_shift) {
         FArray w = contiguous(window);
-        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+        require_window(w);
         const auto frames = static_cast<int32_t>(w.shape(0));
         std::vector<Shift> shifts;
         {
@@ -499,7 +504,7 @@ PYBIND11_MODULE(_engine, m) {
       "extract_patch",
       [](const py::array& window, int32_t y, int32_t x, int32_t size, const py::array& shifts) {
         FArray w = contiguous(window);
-        if (w.ndim() != 4 || w.shape(3) != 3) throw std::invalid_argument("window must be [F, H, W, 3]");
+        require_window(w);
         py::array_t<int32_t, py::array::c_style | py::array::forcecast> s(shifts);
         const auto frames = static_cast<int32_t>(w.shape(0));
         if (s.ndim() != 2 || s.shape(0) != frames || s.shape(1) != 2) {

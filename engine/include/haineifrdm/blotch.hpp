@@ -1,10 +1,5 @@
 // Blotch pass: the blotch network's offset subtracted from the centre frame.
 //
-// The network was trained on locked-off and panning shots alike but, trained for
-// minutes on two CPU cores, only separates blotches from picture on shots whose
-// camera holds still (gate weave); under pans it takes moving picture for blotches,
-// so the pass runs only on windows whose whole-frame shifts stay within `still_px`.
-//
 // A blotch adds a smooth, soft-edged density change to one to three frames at one
 // place; the picture under it keeps its texture, so the pass subtracts the offset
 // instead of painting the place over. The offset comes from the optional `blotch`
@@ -15,6 +10,11 @@
 // subtracts it where it is at least `min_offset` (largest channel) on pixels the
 // earlier passes left as the centre frame (a pixel they refilled has no blotch
 // left to take out).
+//
+// A blotch network trained for 1.5 h on two CPU cores (model card, session 23; not
+// shipped) told blotches from picture only on shots whose camera holds still (gate
+// weave); under pans it took moving picture for blotches. So the pass runs only on
+// windows whose whole-frame shifts stay within `still_px` (negative: always).
 #pragma once
 
 #include <cstdint>

@@ -5,7 +5,8 @@ soft-edged density change to one to three frames at one place, over picture
 that keeps its texture. So it is removed by subtracting its offset, not by
 painting the place over: the grain and detail under it stay. The offset is
 smooth, so it is estimated on the window area-downscaled by 4 and upscaled by
-the engine (blotch.hpp), which keeps the network cheap at any frame size.
+the engine (blotch.hpp; the factor is ``contract.BLOTCH_SCALE``), which keeps the
+network cheap at any frame size.
 
 Contract (graph ``blotch``, see :mod:`haineifrdm.contract`)::
 
@@ -24,8 +25,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-
-from ..contract import BLOTCH_SCALE  # noqa: F401  (the engine's downscale; documented here)
 
 #: The quarter-size input's sides must be multiples of this (three 2x poolings).
 BLOTCH_MULTIPLE = 8
