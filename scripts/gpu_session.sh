@@ -14,7 +14,8 @@
 #      attached to BLOTCH_MODEL (default: the shipped model) as OUT/blotch.safetensors.
 # Everything it measures lands in OUT.
 #   [CONFIG=...] [INIT=...] [SKIP_BENCH=1] [BLOTCH_MINUTES=N [BLOTCH_INIT=...]
-#   [BLOTCH_MODEL=...]] scripts/gpu_session.sh MATERIAL OUT MINUTES [CLIPS]
+#   [BLOTCH_MODEL=...] [BLOTCH_CLIPS=1200] [BLOTCH_HELD_OUT=150]]
+#   scripts/gpu_session.sh MATERIAL OUT MINUTES [CLIPS]
 set -uo pipefail
 material=$1 out=$2 minutes=$3 clips=${4:-480}
 py=${PYTHON:-python3}
@@ -66,7 +67,8 @@ if [ -n "${BLOTCH_MINUTES:-}" ]; then
   $py scripts/train_blotch.py "${BLOTCH_MODEL:-plugin/haineifrdm/weights/default.safetensors}" \
     "$out/blotch.safetensors" --material /tmp/haineifrdm-blotch --workers "$(nproc)" \
     --damage-templates "$material/film-damage" --photos "$material/photos" \
-    --minutes "$BLOTCH_MINUTES" \
+    --minutes "$BLOTCH_MINUTES" --clips "${BLOTCH_CLIPS:-1200}" \
+    --held-out "${BLOTCH_HELD_OUT:-150}" \
     ${BLOTCH_INIT:+--init "$BLOTCH_INIT"} 2>&1 | grep -v Warning | tail -25
   brc=${PIPESTATUS[0]}
   stamp "done (blotch rc $brc)"
