@@ -11,7 +11,10 @@
 #      skips 3 and 4;
 #   5. with BLOTCH_MINUTES: make the blotch network's material on the CPU cores and train
 #      it on the GPU (scripts/train_blotch.py; BLOTCH_INIT=weights goes on from them),
-#      attached to BLOTCH_MODEL (default: the shipped model) as OUT/blotch.safetensors.
+#      attached to BLOTCH_MODEL (default: the shipped model) as OUT/blotch.safetensors,
+#      then evaluated on the still validation sets (seeds 5000, 6000; OUT/still-*), as
+#      is the model without it (the material's templates make these sets differ a little
+#      from the dev machine's).
 # Everything it measures lands in OUT.
 #   [CONFIG=...] [INIT=...] [SKIP_BENCH=1] [BLOTCH_MINUTES=N [BLOTCH_INIT=...]
 #   [BLOTCH_MODEL=...] [BLOTCH_CLIPS=1200] [BLOTCH_HELD_OUT=150]]
@@ -72,6 +75,19 @@ if [ -n "${BLOTCH_MINUTES:-}" ]; then
     ${BLOTCH_INIT:+--init "$BLOTCH_INIT"} 2>&1 | grep -v Warning | tail -25
   brc=${PIPESTATUS[0]}
   stamp "done (blotch rc $brc)"
+  if [ "$brc" = 0 ]; then  # the still validation sets, where the pass runs (1 step),
+    base="${BLOTCH_MODEL:-default}"  # against the model without the blotch network
+    for seed in 5000 6000; do
+      for m in base blotch; do
+        model=$base; [ $m = blotch ] && model="$out/blotch.safetensors"
+        stamp "validate $m: still scenes, seed $seed"
+        timeout 240 $cli eval --model "$model" --scenes still --steps 1 --seed $seed \
+          --damage-templates "$material/film-damage" --out "$out/still-$seed-$m" \
+          > /dev/null 2>&1
+        $py scripts/summarise_eval.py "$out/still-$seed-$m/report.json" | grep steps1
+      done
+    done
+  fi
   [ "$rc" = 0 ] && rc=$brc
 fi
 exit $rc

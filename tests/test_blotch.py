@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -191,3 +192,14 @@ def test_blotch_net_config_round_trips(tmp_path: Path) -> None:
     assert back.config == replace(net.config)
     x = torch.rand(1, 15, 16, 16)
     assert torch.equal(back.blotch(x), net.eval().blotch(x))
+
+
+def test_summarise_eval_prints_each_method(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    row = {"psnr": 30.0, "psnr_in": 20.0, "psnr_out": 60.0}
+    report.write_text(json.dumps({"overall": {"input": row, "steps1": {**row, "psnr": 31.5}}}))
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "summarise_eval.py"),
+                          str(report)], capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    assert len(lines) == 2 and lines[1].endswith("steps1   whole / inside / outside "
+                                                  "31.50 / 20.00 / 60.00")
