@@ -91,7 +91,7 @@ def make_material(out: str | Path, clips: int, templates: TemplateLibrary | None
     else:
         rows = [_worker(i) for i in ids]
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp.npz")
+    tmp = out.with_name(f".{out.name}.tmp.npz")  # hidden: no glob of finished files sees it
     np.savez(tmp, win=np.concatenate([r[0] for r in rows]),
              off=np.concatenate([r[1] for r in rows]),
              mask=np.concatenate([r[2] for r in rows]),
