@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from haineifrdm.contract import BLOTCH_MULTIPLE, BLOTCH_SCALE
 from haineifrdm.data.degrade import DegradationConfig, synthesize
 from haineifrdm.data.sources import EVAL_IMAGES, SceneConfig, render_scene
 from haineifrdm.diffusion import embed_timestep
@@ -48,8 +49,9 @@ def real_inputs(net: HaineiFRDM, patch: int, batch: int = 2) -> dict[str, np.nda
     with torch.no_grad():
         tokens = net.context(thumb).repeat(batch, 1, 1)
     # the blotch graph's input: the whole window at a quarter of the size (h, w multiples of 8)
-    q = torch.nn.functional.avg_pool2d(torch.from_numpy(deg).permute(0, 3, 1, 2), 4)
-    qh, qw = q.shape[2] // 8 * 8, q.shape[3] // 8 * 8
+    s, m = BLOTCH_SCALE, BLOTCH_MULTIPLE
+    q = torch.nn.functional.avg_pool2d(torch.from_numpy(deg).permute(0, 3, 1, 2), s)
+    qh, qw = q.shape[2] // m * m, q.shape[3] // m * m
     q = q[:, :, :qh, :qw].reshape(1, 3 * f, qh, qw)
     return {"x_t": (guide + 0.05 * torch.randn(guide.shape)).numpy(), "window": window.numpy(),
             "guide": guide.numpy(), "tokens": tokens.numpy(),

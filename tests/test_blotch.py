@@ -20,7 +20,7 @@ from scipy import ndimage
 from haineifrdm import _engine
 from haineifrdm.blotch_training import material_clip
 from haineifrdm.cli.main import main
-from haineifrdm.contract import contract_spec
+from haineifrdm.contract import BLOTCH_MULTIPLE, BLOTCH_SCALE, contract_spec
 from haineifrdm.engine import Restorer
 from haineifrdm.model import HaineiFRDM, create_model, load_model, save_model
 
@@ -55,6 +55,7 @@ def _constant_blotch(net: HaineiFRDM, offset: float) -> None:
 def test_blotch_input_is_the_area_downscaled_window_edge_padded() -> None:
     win = _window(45, 70)
     q = _engine.blotch_input(win)
+    assert (BLOTCH_SCALE, BLOTCH_MULTIPLE) == (4, 8)  # the engine's kBlotchScale, kBlotchMultiple
     assert q.shape == (1, 15, 16, 24)  # round(45/4)=11 -> 16, round(70/4)=18 -> 24
     ref = F.adaptive_avg_pool2d(torch.from_numpy(win).permute(0, 3, 1, 2), (11, 18))
     ref = ref.reshape(1, 15, 11, 18).numpy()

@@ -62,8 +62,10 @@ T_EMB_DIM = 64
 #: Default temporal radius r (window = 2r + 1 frames).
 DEFAULT_RADIUS = 2
 
-#: The ``blotch`` graph sees the window area-downscaled by this factor.
+#: The ``blotch`` graph sees the window area-downscaled by this factor, edge-padded so
+#: each side is a multiple of BLOTCH_MULTIPLE (the engine's blotch.hpp keeps the same two).
 BLOTCH_SCALE = 4
+BLOTCH_MULTIPLE = 8
 
 IMAGE_RANGE = (0.0, 1.0)  # nominal; values outside are allowed and preserved
 

@@ -26,8 +26,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-#: The quarter-size input's sides must be multiples of this (three 2x poolings).
-BLOTCH_MULTIPLE = 8
+from ..contract import BLOTCH_MULTIPLE
+
+__all__ = ["BLOTCH_MULTIPLE", "MAX_OFFSET", "BlotchNet", "match_exposure"]
 #: The largest offset the network can express (a density change; tanh-bounded).
 MAX_OFFSET = 0.5
 
