@@ -31,6 +31,12 @@ def test_eval_report_has_every_field(tmp_path: Path, tiny: Path) -> None:
     assert report["overall"]["input"]["psnr"] < 99
     assert {"whole_psnr_gain_db", "inside_psnr_gain_db", "grain_ratio",
             "preview_gap_db"} <= set(report["targets"])
+    # every clip's frames scored per method, and each target's spread over clip resamples
+    assert set(report["clips"]) == {f"{d}-0" for d in report["classes"]}
+    assert len(report["clips"]["specks-0"]["steps4"]["psnr"]) == 3  # 7 frames, radius 2
+    for name, t in report["targets"].items():
+        lo, hi = t["interval"]
+        assert lo <= t["value"] + 1e-9 and t["value"] - 1e-9 <= hi, name
     assert (out / "eval_sheet.png").stat().st_size > 1000
     # the worst crops: every entry named, placed and scored, and drawn on their own sheet
     assert report["failures"], "a tiny model leaves defects on its set"
@@ -96,3 +102,33 @@ def test_bench_reports_backends(tmp_path: Path, tiny: Path) -> None:
         assert [d["batch"] for d in e["denoiser"]] == [1, 2]
         assert e["frame"]["total_s"] > 0 and e["peak_rss_mb"] > 0
     assert res["speedup_vs_torch"]["onnxruntime"] > 0
+
+
+def test_clip_bootstrap_resamples_whole_clips() -> None:
+    from haineifrdm.evaluation import CLIP_KEYS, clip_bootstrap, targets
+
+    def clip(defect: str, inp: float, out: float, inside: bool = True) -> dict[str, object]:
+        def scores(v: float) -> dict[str, list[float]]:
+            return {k: [v, v + 2.0] if (k != "psnr_in" or inside) else [float("nan")] * 2
+                    for k in CLIP_KEYS}
+        return {"defect": defect, "input": scores(inp), "median3": scores(inp - 5),
+                "steps4": scores(out)}
+
+    clips = [clip("specks", 30, 36), clip("blotch", 40, 40), clip("flicker", 32, 33, False)]
+    draws = clip_bootstrap(clips, 400)
+    assert json.dumps(draws) == json.dumps(clip_bootstrap(clips, 400))  # seeded (nan too)
+    gains = sorted(d["steps4"]["psnr"] - d["input"]["psnr"] for d in draws)
+    # every draw is a mean of whole clips' gains (6, 0, 1): between the extremes, and
+    # all three of one clip come up as often as 1 in 27
+    assert gains[0] == 0.0 and gains[-1] == 6.0
+    assert any(abs(g - 7 / 3) < 1e-9 for g in gains)
+    # inside: the flicker clip has none; a draw of flicker alone has no inside score
+    inside = [d["steps4"]["psnr_in"] for d in draws]
+    assert any(np.isnan(v) for v in inside) and np.nanmax(inside) == 41.0  # blotch alone
+    overall = {m: {k: float(np.nanmean(np.concatenate([np.asarray(c[m][k]) for c in clips])))
+                   for k in CLIP_KEYS} for m in ("input", "median3", "steps4")}
+    t = targets({"overall": overall, "clips": {str(i): c for i, c in enumerate(clips)}}, 400)
+    assert t["whole_psnr_gain_db"]["value"] == pytest.approx(7 / 3)
+    lo, hi = t["whole_psnr_gain_db"]["interval"]
+    assert 0.0 <= lo < 7 / 3 < hi <= 6.0
+    assert "interval" not in targets({"overall": overall}, 400)["whole_psnr_gain_db"]
