@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -115,7 +116,9 @@ def test_clip_bootstrap_resamples_whole_clips() -> None:
                 "steps4": scores(out)}
 
     clips = [clip("specks", 30, 36), clip("blotch", 40, 40), clip("flicker", 32, 33, False)]
-    draws = clip_bootstrap(clips, 400)
+    with warnings.catch_warnings():  # a draw without an inside score says nan, not a warning
+        warnings.simplefilter("error")
+        draws = clip_bootstrap(clips, 400)
     assert json.dumps(draws) == json.dumps(clip_bootstrap(clips, 400))  # seeded (nan too)
     gains = sorted(d["steps4"]["psnr"] - d["input"]["psnr"] for d in draws)
     # every draw is a mean of whole clips' gains (6, 0, 1): between the extremes, and
@@ -131,4 +134,18 @@ def test_clip_bootstrap_resamples_whole_clips() -> None:
     assert t["whole_psnr_gain_db"]["value"] == pytest.approx(7 / 3)
     lo, hi = t["whole_psnr_gain_db"]["interval"]
     assert 0.0 <= lo < 7 / 3 < hi <= 6.0
+    assert t["whole_psnr_gain_db"]["met"] is False  # 7/3 < 3
+    assert t["whole_psnr_gain_db"]["met_across_interval"] is False
+    assert t["beats_median3_whole_psnr"]["met"] and t["beats_median3_whole_psnr"][
+        "met_across_interval"]  # 5 dB over the median in every clip
     assert "interval" not in targets({"overall": overall}, 400)["whole_psnr_gain_db"]
+
+
+def test_meets_reads_every_target_form() -> None:
+    from haineifrdm.evaluation import meets
+
+    assert meets(3.0, ">= 3") and not meets(2.99, ">= 3")
+    assert meets(-0.4, ">= -0.5") and not meets(-0.6, ">= -0.5")
+    assert meets(0.1, "> 0") and not meets(0.0, "> 0")
+    assert meets(1.5, "<= 1.5") and not meets(1.6, "<= 1.5")
+    assert meets(1.0, "0.8-1.2") and not meets(1.25, "0.8-1.2") and not meets(0.7, "0.8-1.2")

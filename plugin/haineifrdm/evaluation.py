@@ -96,8 +96,9 @@ def median3(deg: np.ndarray, k: int) -> np.ndarray:
 
 
 def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Each score's mean over the rows that have one (a flicker clip has no inside)."""
     keys = rows[0].keys()
-    return {k: float(np.nanmean([r[k] for r in rows])) for k in keys}
+    return {k: _nanmean(np.array([r[k] for r in rows], np.float64)) for k in keys}
 
 
 def evaluate(model: Any, clips: list[EvalClip], steps_list: tuple[int, ...] = (1, 2, 4),
@@ -185,15 +186,29 @@ def targets(report: dict[str, Any], resamples: int = BOOTSTRAP_RESAMPLES) -> dic
                                     "<= 1.5")
     checks["beats_median3_whole_psnr"] = (lambda m: m["steps4"]["psnr"] - m["median3"]["psnr"],
                                           "> 0")
-    out: dict[str, Any] = {k: {"value": float(stat(o)), "target": t}
-                           for k, (stat, t) in checks.items()}
+    out: dict[str, Any] = {}
+    for k, (stat, t) in checks.items():
+        value = float(stat(o))
+        out[k] = {"value": value, "target": t, "met": meets(value, t)}
     clips = list(report.get("clips", {}).values())
     if clips and resamples > 0:
         draws = clip_bootstrap(clips, resamples)
-        for k, (stat, _) in checks.items():
+        for k, (stat, t) in checks.items():
             values = np.array([stat(d) for d in draws])
-            out[k]["interval"] = [float(v) for v in np.nanpercentile(values, [2.5, 97.5])]
+            lo, hi = (float(v) for v in np.nanpercentile(values, [2.5, 97.5]))
+            out[k]["interval"] = [lo, hi]
+            out[k]["met_across_interval"] = meets(lo, t) and meets(hi, t)
     return out
+
+
+def meets(value: float, target: str) -> bool:
+    """Whether ``value`` meets a target written as ">= A", "> A", "<= A" or "A-B"."""
+    op, _, bound = target.partition(" ")
+    if op in (">=", ">", "<="):
+        b = float(bound)
+        return value >= b if op == ">=" else value > b if op == ">" else value <= b
+    lo, hi = (float(v) for v in target.split("-"))
+    return lo <= value <= hi
 
 
 def clip_bootstrap(clips: list[dict[str, Any]], resamples: int,

@@ -66,9 +66,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"{defect:<13}{m:<9}{v['psnr']:>7.2f}{v['psnr_in']:>7.2f}{v['psnr_out']:>7.2f}"
                   f"{v['ssim']:>7.3f}{v['grain_ratio']:>7.2f}")
     for k, v in report["targets"].items():
-        spread = (f", 95 % of clip resamples {v['interval'][0]:.3f} to {v['interval'][1]:.3f}"
-                  if "interval" in v else "")
-        print(f"target {k}: {v['value']:.3f} (want {v['target']}{spread})")
+        verdict = "met" if v["met"] else "NOT met"
+        if "interval" in v:
+            verdict += (f"; 95 % of clip resamples {v['interval'][0]:.3f} to "
+                        f"{v['interval'][1]:.3f}, "
+                        + ("met across it" if v["met_across_interval"] else "not met across it"))
+        print(f"target {k}: {v['value']:.3f} (want {v['target']}: {verdict})")
     if "real" in report:
         rr = report["real"]
         print(f"real film {Path(str(rr['folder'])).name}: NIQE {rr['niqe_input']:.3f} -> "
