@@ -17,21 +17,29 @@ constexpr int32_t kRefine = 2;   // search radius at the finer levels
 constexpr int32_t kCoarse = 4;   // resolution divisor of the exhaustive search
 
 // Mean truncated |centre - neighbour(p + d)| over the square [y0, y1) x [x0, x1) of
-// one level; infinity when under half the square is covered by the moved frame.
+// one level; infinity when under half the square is covered by the moved frame, and
+// as soon as the rows summed so far put the mean above `give_up` (the sum only grows,
+// so such a displacement cannot win; the margin keeps rounding from ever dropping one
+// that would have: the search's result is the exhaustive one, bit for bit).
 double square_cost(const Grey& c, const Grey& n, int level, int32_t y0, int32_t x0, int32_t y1,
-                   int32_t x1, int32_t dy, int32_t dx) {
+                   int32_t x1, int32_t dy, int32_t dx, double give_up) {
   const int32_t ya = std::max(y0, -dy), yb = std::min(y1, n.h[level] - dy);
   const int32_t xa = std::max(x0, -dx), xb = std::min(x1, n.w[level] - dx);
   const int64_t covered = static_cast<int64_t>(std::max(yb - ya, 0)) * std::max(xb - xa, 0);
   const int64_t area = static_cast<int64_t>(y1 - y0) * (x1 - x0);
   if (covered == 0 || 2 * covered < area) return std::numeric_limits<double>::infinity();
+  const double limit = give_up * static_cast<double>(covered) * (1.0 + 1e-9) + 1e-12;
+  const float* cp = c.px[level].data();
+  const float* np = n.px[level].data();
+  const int64_t cw = c.w[level], nw = n.w[level];
   double total = 0.0;
   for (int32_t y = ya; y < yb; ++y) {
+    const float* crow = cp + y * cw;
+    const float* nrow = np + (y + dy) * nw + dx;
     float row = 0.0f;
-    for (int32_t x = xa; x < xb; ++x) {
-      row += std::min(std::fabs(c.at(level, y, x) - n.at(level, y + dy, x + dx)), kTrunc);
-    }
+    for (int32_t x = xa; x < xb; ++x) row += std::min(std::fabs(crow[x] - nrow[x]), kTrunc);
     total += row;
+    if (total > limit) return std::numeric_limits<double>::infinity();
   }
   return total / static_cast<double>(covered);
 }
@@ -100,9 +108,11 @@ Motion square_motion(const Grey& c, const Grey& n, int32_t y0, int32_t x0, int32
     int32_t ay = cy, ax = cx;
     for (int32_t dy = cy - radius; dy <= cy + radius; ++dy) {
       for (int32_t dx = cx - radius; dx <= cx + radius; ++dx) {
-        // a tiny pull towards no motion settles ties in flat squares
-        const double cost = square_cost(c, n, level, ly0, lx0, ly1, lx1, dy, dx) +
-                            1e-6 * (std::abs(dy) + std::abs(dx)) * s;
+        // a tiny pull towards no motion settles ties in flat squares; a displacement
+        // that cannot beat the best so far is given up part way (square_cost)
+        const double pull = 1e-6 * (std::abs(dy) + std::abs(dx)) * s;
+        const double cost = square_cost(c, n, level, ly0, lx0, ly1, lx1, dy, dx, best - pull) +
+                            pull;
         if (cost < best) {
           best = cost;
           ay = dy;

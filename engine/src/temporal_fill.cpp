@@ -466,6 +466,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
   std::vector<std::vector<Fill>> grown(todo.size());
   run_on(pool, static_cast<int64_t>(todo.size()), [&](int64_t lo, int64_t hi) {
     std::vector<float> d, sorted;
+    std::vector<std::pair<double, size_t>> floors;  // (error floor, candidate)
     std::vector<Fill> fills;
     std::vector<float> votes, ranked;
     std::vector<std::pair<int32_t, int32_t>> ring, inside, core;
@@ -501,14 +502,38 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         });
         std::sort(cands.begin(), cands.end());
         cands.erase(std::unique(cands.begin(), cands.end()), cands.end());
-        Match mb;
-        for (const auto& [dy, dx] : cands) {
-          if (b.y0 + dy < 0 || b.x0 + dx < 0 || b.y1 + dy > h || b.x1 + dx > w) continue;
+        auto ring_diff = [&](int32_t dy, int32_t dx) {
           d.resize(ring.size());
           for (size_t j = 0; j < ring.size(); ++j) {
             const auto [y, x] = ring[j];
             d[j] = grey[sz(ci)].at(0, y, x) - grey[sz(k)].at(0, y + dy, x + dx);
           }
+        };
+        // The best candidate: least mean |d - median(d)|, the first in (dy, dx) order
+        // among equals. The median is most of the fill's time, so each candidate first
+        // gets a floor under its error (|a - m| + |b - m| >= |a - b| for any m, summed
+        // over pairs of ring pixels half the ring apart, from far sides of the region;
+        // shaved so that rounding cannot lift it past the error), the floors are taken
+        // in rising order, and the search stops where a floor exceeds tau (no match) or
+        // the best error so far (cannot win): the answer is the one every candidate's
+        // median would give, at 1.8x the speed (benchmarks/pass_speed.py).
+        floors.clear();
+        for (size_t c = 0; c < cands.size(); ++c) {
+          const auto [dy, dx] = cands[c];
+          if (b.y0 + dy < 0 || b.x0 + dx < 0 || b.y1 + dy > h || b.x1 + dx > w) continue;
+          ring_diff(dy, dx);
+          double pairs = 0.0;
+          const size_t half = d.size() / 2;
+          for (size_t j = 0; j < half; ++j) pairs += std::fabs(d[j] - d[j + half]);
+          floors.emplace_back(pairs / static_cast<double>(d.size()) * (1.0 - 1e-5), c);
+        }
+        std::sort(floors.begin(), floors.end());
+        Match mb;
+        size_t mb_at = cands.size();
+        for (const auto& [floor, c] : floors) {
+          if (floor > static_cast<double>(p.tau) || floor > static_cast<double>(mb.error)) break;
+          const auto [dy, dx] = cands[c];
+          ring_diff(dy, dx);
           sorted.assign(d.begin(), d.end());
           auto mid = sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2);
           std::nth_element(sorted.begin(), mid, sorted.end());
@@ -516,7 +541,10 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
           double err = 0.0;
           for (const float v : d) err += std::fabs(v - med);
           const auto e = static_cast<float>(err / static_cast<double>(d.size()));
-          if (e < mb.error) mb = Match{e, k, dy, dx, med};
+          if (e < mb.error || (e == mb.error && c < mb_at)) {
+            mb = Match{e, k, dy, dx, med};
+            mb_at = c;
+          }
         }
         if (mb.frame >= 0 && mb.error <= p.tau) best.push_back(mb);
       }
