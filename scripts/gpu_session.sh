@@ -3,7 +3,8 @@
 # no network, only this working tree). In order:
 #   1. build the C++ engine module in place (no pip, no downloads);
 #   2. benchmarks/gpu_restore.py: 2K/4K restores on the GPU with the shipped model
-#      (alone on the machine, so its timings are clean);
+#      (alone on the machine, so its timings are clean), and benchmarks/pass_speed.py:
+#      the passes after the network on the machine's CPU cores;
 #   3. render the training pack on the CPU cores from MATERIAL (see
 #      scripts/make_training_material.py);
 #   4. train `small` (CONFIG, default configs/small-gpu.toml) for MINUTES, checkpoints in
@@ -44,6 +45,7 @@ if [ -z "${SKIP_BENCH:-}" ]; then
   stamp "GPU benchmark"
   timeout 90 $py benchmarks/gpu_restore.py --repeats 2 --json "$out/gpu_bench.json" 2>&1 \
     | grep -v '^{' 
+  timeout 60 $py benchmarks/pass_speed.py > "$out/pass_speed.txt" 2>&1; tail -1 "$out/pass_speed.txt"
 fi
 
 rc=0
