@@ -294,6 +294,81 @@ def test_a_found_specks_soft_edge_is_filled_with_it() -> None:
     assert np.abs(core_only[rim] - clean[rim]).mean() > 0.04
 
 
+def _smooth_pan(pan: tuple[int, int] = (3, 7), grain: float = 0.01) -> np.ndarray:
+    """Five frames [5, H, W, 3] of a smooth shaded picture (a wall, a sky) panned by
+    ``pan`` per frame, fresh grain on every frame."""
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[0 : H + 64, 0 : W + 64].astype(np.float32)
+    picture = 0.35 + 0.15 * np.sin(yy / 23.0) * np.cos(xx / 31.0)
+    frames = [picture[32 + k * pan[0] : 32 + k * pan[0] + H, 32 + k * pan[1] : 32 + k * pan[1] + W]
+              for k in range(-2, 3)]
+    window = np.repeat(np.stack(frames)[..., None], 3, axis=-1)
+    window += rng.normal(0, grain, window.shape).astype(np.float32)
+    return np.ascontiguousarray(window, dtype=np.float32)
+
+
+def test_dust_of_two_pixels_is_found_by_how_it_stands_out() -> None:
+    # real dust at a telecine's resolution: a 2x2 dot 0.12 brighter than a smooth
+    # picture, in the centre frame only; its 3x3 boxes average under detect_tau, so the
+    # box test misses it, but each pixel stands out from the flat ring 2 px around it
+    window = _smooth_pan()
+    clean = window[2].copy()
+    dot = (slice(100, 102), slice(150, 152))
+    window[2][dot] += 0.12
+    out, regions, filled, unseen = _engine.temporal_fill(window, window[2])
+    assert regions == 1 and unseen >= 2 and filled >= 4
+    assert np.abs(out[dot] - clean[dot]).max() < 0.05
+    near = np.zeros((H, W), bool)
+    near[96:106, 146:156] = True
+    assert np.array_equal(out[~near], window[2][~near])  # nothing else touched
+    # without the stand-out test it stays
+    kept, regions, filled, unseen = _engine.temporal_fill(window, window[2], detect_spike=0.0)
+    assert (regions, filled, unseen) == (0, 0, 0) and np.array_equal(kept, window[2])
+
+
+def test_dust_beside_another_frames_dust_is_still_found() -> None:
+    # old prints are dense with dust: the frame before has its own dot 10 px below
+    # where the centre's lies (a place that stands out as the dot does); one frame
+    # is not enough to take it for something that moved
+    pan = (3, 7)
+    window = _smooth_pan(pan)
+    clean = window[2].copy()
+    window[2][100:102, 150:152] += 0.12
+    window[1][110 + pan[0] : 112 + pan[0], 150 + pan[1] : 152 + pan[1]] += 0.12
+    window = np.ascontiguousarray(window)
+    out, regions, filled, _ = _engine.temporal_fill(window, window[2])
+    assert regions == 1 and filled >= 4
+    assert np.abs(out[100:102, 150:152] - clean[100:102, 150:152]).max() < 0.05
+
+
+def test_a_small_thing_that_moves_is_not_dust() -> None:
+    # a 2x2 bright dot crossing a smooth picture 5 px a frame (a distant bird, a
+    # ball): no other frame has it where the centre does, but two show it near
+    window = _smooth_pan()
+    for k in range(5):
+        y, x = 100, 150 + 5 * (k - 2)
+        window[k][y : y + 2, x : x + 2] += 0.12
+    window = np.ascontiguousarray(window)
+    out, _, filled, unseen = _engine.temporal_fill(window, window[2])
+    assert unseen >= 2 and filled == 0 and np.array_equal(out, window[2])
+
+
+def test_a_dot_in_busy_texture_is_left() -> None:
+    # the same dot on a photograph's texture: each pixel stands out from most of the
+    # ring 2 px around it, but the ring's middle half spreads over half as much as the
+    # pixel stands out; picture as often as dust there, so it is not judged a spike
+    window, _, _ = _scene(sprite_step=(0, 0), pan_step=(3, 7), grain=0.01, seed=6)
+    window[2][20:22, 113:115] += 0.15
+    g = window[2].mean(axis=-1)
+    for y, x in ((20, 113), (20, 114), (21, 113), (21, 114)):
+        ring = np.sort([g[y + dy, x + dx] for dy in range(-2, 3)
+                        for dx in (range(-2, 3) if abs(dy) == 2 else (-2, 2))])
+        stand_out = g[y, x] - 0.5 * (ring[7] + ring[8])
+        assert (ring <= g[y, x] - 0.06).sum() >= 9 and ring[12] - ring[3] > 0.5 * stand_out
+    out, _, filled, unseen = _engine.temporal_fill(window, window[2])
+    assert (filled, unseen) == (0, 0) and np.array_equal(out, window[2])
+
+
 def test_windows_without_neighbours_or_changes_are_left_alone() -> None:
     window, _, restored = _specked()
     out, regions, filled, _ = _engine.temporal_fill(window[2:3], restored)
@@ -311,9 +386,13 @@ def test_bad_shapes_and_settings_are_refused() -> None:
         _engine.temporal_fill(window, restored, tau=0.0)
     with pytest.raises(ValueError, match="margin >= 1"):
         _engine.temporal_fill(window, restored, margin=0)
-    with pytest.raises(ValueError, match="detect_frames and detect_min_px >= 1"):
+    with pytest.raises(ValueError, match="detect_frames, detect_min_px and detect_spike_px >= 1"):
         _engine.temporal_fill(window, restored, detect_frames=0)
-    with pytest.raises(ValueError, match="weak, unjudged_px and confirm_frames >= 0"):
+    with pytest.raises(ValueError, match="detect_spike_px >= 1"):
+        _engine.temporal_fill(window, restored, detect_spike_px=0)
+    with pytest.raises(ValueError, match="detect_spike >= 0"):
+        _engine.temporal_fill(window, restored, detect_spike=-0.1)
+    with pytest.raises(ValueError, match="weak, unjudged_px, confirm_frames and detect_spike >= 0"):
         _engine.temporal_fill(window, restored, weak=-0.01)
     with pytest.raises(ValueError, match="unjudged_px"):
         _engine.temporal_fill(window, restored, unjudged_px=-1)

@@ -150,6 +150,51 @@ struct Match {
 
 constexpr uint8_t kUnseen = 1;     // a pixel the restoration left that no other frame shows
 constexpr uint8_t kConfirmed = 2;  // a changed pixel that other frames show as it was
+constexpr uint8_t kSpike = 4;      // an unchanged pixel that stands out alone (p.detect_spike)
+constexpr uint8_t kTargetDetected = 2;  // target: a group of unseen pixels
+constexpr uint8_t kTargetSpike = 3;     // ...one holding detect_spike_px spikes
+constexpr float kSpikeShare = 0.5f;  // a frame shows a spike that reaches this share of it
+constexpr float kSpikeFlat = 0.5f;   // a spike's ring spreads (middle half) by under this share
+
+// The sign (+1 brighter, -1 darker, 0 neither) and size of pixel (y, x)'s stand-out from
+// the 16 pixels 2 px around it: over `t` when at least 9 of them lie `t` or more below
+// (above) it; the size is its distance to their median. (y, x) at least 2 px inside.
+std::pair<int, float> spike_of(const Grey& c, int32_t y, int32_t x, float t, float* ring) {
+  const float v = c.at(0, y, x);
+  int below = 0, above = 0, k = 0;
+  for (int32_t dy = -2; dy <= 2; ++dy) {
+    for (int32_t dx = -2; dx <= 2; dx += (dy == -2 || dy == 2) ? 1 : 4) {
+      const float r = c.at(0, y + dy, x + dx);
+      ring[k++] = r;
+      below += r <= v - t ? 1 : 0;
+      above += r >= v + t ? 1 : 0;
+    }
+  }
+  if (below < 9 && above < 9) return {0, 0.0f};
+  std::sort(ring, ring + 16);
+  const float med = 0.5f * (ring[7] + ring[8]);
+  const float size = below >= 9 ? v - med : med - v;
+  // on texture (the spread of the middle half of the ring over kSpikeFlat of the
+  // stand-out) a pixel standing out is picture as often as dust
+  if (ring[12] - ring[3] > kSpikeFlat * size) return {0, 0.0f};
+  return {below >= 9 ? 1 : -1, size};
+}
+
+// How far pixel (y, x) of `c` (offset removed) lies beyond, in direction `sign`, every
+// value `n` takes within half a pixel of its displaced place (shifted_diff's interval).
+float signed_beyond(const Grey& c, const Grey& n, int32_t y, int32_t x, const Motion& m,
+                    int sign) {
+  const int32_t ny = y + m.dy, nx = x + m.dx;
+  const float v = c.at(0, y, x) - m.offset, a = n.at(0, ny, nx);
+  float lo = a, hi = a;
+  const int32_t dy[4] = {-1, 1, 0, 0}, dx[4] = {0, 0, -1, 1};
+  for (int k = 0; k < 4; ++k) {
+    const float half = 0.5f * (a + n.at(0, ny + dy[k], nx + dx[k]));
+    lo = std::min(lo, half);
+    hi = std::max(hi, half);
+  }
+  return sign > 0 ? v - hi : lo - v;
+}
 
 // What the other frames say of each pixel of the centre frame. A frame shows the pixel
 // when one of the block motions of the pixel's own square and the 8 around it keeps its
@@ -187,6 +232,7 @@ std::vector<uint8_t> judge_pixels(const std::vector<Grey>& grey, int32_t ci,
   }
   std::vector<uint8_t> judged(sz(static_cast<int64_t>(h) * w), 0);
   run_on(pool, h, [&](int64_t lo, int64_t hi) {
+    float ring[16];
     for (int64_t y64 = lo; y64 < hi; ++y64) {
       const auto y = static_cast<int32_t>(y64);
       const int32_t by = y / B;
@@ -219,9 +265,34 @@ std::vector<uint8_t> judge_pixels(const std::vector<Grey>& grey, int32_t ci,
         }
         if (was_changed) {
           judged[sz(i)] = seen_in >= p.confirm_frames ? kConfirmed : 0;
-        } else {
-          judged[sz(i)] = differ_in >= need && seen_in <= nothers - need ? kUnseen : 0;
+          continue;
         }
+        judged[sz(i)] = differ_in >= need && seen_in <= nothers - need ? kUnseen : 0;
+        if (!(p.detect_spike > 0.0f) || y < 2 || x < 2 || y + 2 >= h || x + 2 >= w) continue;
+        const auto [sign, size] = spike_of(c, y, x, p.detect_spike, ring);
+        if (sign == 0) continue;
+        // a pixel standing out alone: unseen where the frames show no value that reaches
+        // half its stand-out, at any of the block motions around it
+        int32_t spike_seen = 0, spike_differ = 0;
+        for (int32_t o = 0; o < nothers; ++o) {
+          const Grey& n = grey[sz(others[sz(o)])];
+          bool seen = false, shown = false;
+          for (int32_t q = 0; q < 10 && !seen; ++q) {
+            const int32_t qy = q == 0 ? by : by - 1 + (q - 1) / 3;
+            const int32_t qx = q == 0 ? bx : bx - 1 + (q - 1) % 3;
+            if (qy < 0 || qx < 0 || qy >= nby || qx >= nbx) continue;
+            if (q > 0 && qy == by && qx == bx) continue;
+            const Motion& m = flat[sz(o * nblocks + static_cast<int64_t>(qy) * nbx + qx)];
+            if (!m.found) continue;
+            const int32_t ny = y + m.dy, nx = x + m.dx;
+            if (ny < 1 || nx < 1 || ny + 1 >= h || nx + 1 >= w) continue;
+            shown = true;
+            seen = signed_beyond(c, n, y, x, m, sign) < kSpikeShare * size;
+          }
+          spike_seen += seen ? 1 : 0;
+          spike_differ += shown && !seen ? 1 : 0;
+        }
+        if (spike_differ >= need && spike_seen == 0) judged[sz(i)] |= kSpike;
       }
     }
   });
@@ -276,7 +347,7 @@ void give_back(const Pixels& inside, const std::vector<uint8_t>& target, float* 
 // from its surroundings as it does in the centre (temporal_fill.hpp).
 bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<Match>& best,
                   const std::vector<std::pair<int32_t, int32_t>>& core, const FillParams& p,
-                  double core_contrast) {
+                  double core_contrast, bool spike) {
   if (core.empty()) return false;
   const Grey& c = grey[sz(ci)];
   const int32_t h = c.h[0], w = c.w[0];
@@ -299,6 +370,7 @@ bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<M
   const bool small_core = p.detect_standout > 0.0f && ring_inside(0, 0) &&
                           core.size() <= static_cast<size_t>(std::max(p.detect_standout_px, 0));
   std::vector<float> ring;
+  double spread = 0.0;  // of the last ring's middle half
   auto stand_out = [&](const Grey& g, int32_t oy, int32_t ox) {
     ring.clear();
     for (int32_t y = y0 - 2; y <= y1 + 1; ++y) {
@@ -310,16 +382,19 @@ bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<M
     double mean = 0.0;
     for (const auto& [y, x] : core) mean += g.at(0, y + oy, x + ox);
     mean /= static_cast<double>(core.size());
-    const auto mid = ring.begin() + static_cast<std::ptrdiff_t>(ring.size() / 2);
-    std::nth_element(ring.begin(), mid, ring.end());
-    return mean - static_cast<double>(*mid);
+    std::sort(ring.begin(), ring.end());
+    const size_t n = ring.size();
+    spread = static_cast<double>(ring[3 * n / 4] - ring[n / 4 - 1]);
+    return mean - static_cast<double>(ring[n / 2]);
   };
   const double own = small_core ? stand_out(c, 0, 0) : 0.0;
+  size_t frames_found = 0;
   for (const Match& m : best) {
     const Grey& n = grey[sz(m.frame)];
-    for (int32_t dy = m.dy - p.detect_search; dy <= m.dy + p.detect_search; ++dy) {
+    bool found = false;
+    for (int32_t dy = m.dy - p.detect_search; dy <= m.dy + p.detect_search && !found; ++dy) {
       if (y0 + dy < 1 || y1 + dy > h - 1) continue;
-      for (int32_t dx = m.dx - p.detect_search; dx <= m.dx + p.detect_search; ++dx) {
+      for (int32_t dx = m.dx - p.detect_search; dx <= m.dx + p.detect_search && !found; ++dx) {
         if (x0 + dx < 1 || x1 + dx > w - 1) continue;
         double err = 0.0;
         for (size_t j = 0; j < core.size() && err < limit; j += step) {
@@ -336,14 +411,18 @@ bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<M
         if (!(err < limit)) continue;
         // a small core matches any texture that reaches its level: only a place that
         // stands out as the core does is the core moved there
-        if (small_core && ring_inside(dy, dx) &&
-            (own >= 0.0 ? 1.0 : -1.0) * stand_out(n, dy, dx) <
-                static_cast<double>(p.detect_standout) * std::fabs(own)) {
-          continue;
+        if (small_core && ring_inside(dy, dx)) {
+          const double there = (own >= 0.0 ? 1.0 : -1.0) * stand_out(n, dy, dx);
+          if (there < static_cast<double>(p.detect_standout) * std::fabs(own)) continue;
+          // a spike found alone on flat picture moved only to where it is alone again
+          if (spike && spread > static_cast<double>(kSpikeFlat) * there) continue;
         }
-        return true;
+        found = true;
       }
     }
+    // a spike (dust is dense on old prints: another frame's own dot lies within the
+    // search often) must be found in two of the frames, as a moving thing would be
+    if (found && (!spike || ++frames_found >= std::min<size_t>(best.size(), 2))) return true;
   }
   return false;
 }
@@ -358,11 +437,12 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       p.detect_frames < 1 || p.detect_min_px < 1 || p.detect_search < 0 || p.unjudged_px < 0 ||
       !(p.detect_found >= 0.0f) || !(p.weak >= 0.0f) || p.confirm_frames < 0 ||
       !(p.detect_standout >= 0.0f) || p.detect_standout_px < 0 || !(p.detect_grow >= 0.0f) ||
-      p.detect_grow_px < 0) {
+      p.detect_grow_px < 0 || !(p.detect_spike >= 0.0f) || p.detect_spike_px < 1) {
     throw std::invalid_argument(
         "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
         "keep, shifts, detect_search, detect_found, detect_standout(_px), detect_grow(_px), weak, "
-        "unjudged_px and confirm_frames >= 0, detect_frames and detect_min_px >= 1");
+        "unjudged_px, confirm_frames and detect_spike >= 0, detect_frames, detect_min_px and "
+        "detect_spike_px >= 1");
   }
   FillStats stats;
   if (frames < 3) return stats;
@@ -420,10 +500,16 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       ++stats.confirmed;
     }
     const std::vector<Region> groups = components(judged, h, w, label);
+    std::vector<int32_t> spikes(groups.size(), 0);  // kSpike pixels per group
+    for (int64_t i = 0; i < npx; ++i) {
+      if (judged[sz(i)] & kSpike) ++spikes[sz(label[sz(i)] - 1)];
+    }
     for (int64_t i = 0; i < npx; ++i) {
       const int32_t id = label[sz(i)];
-      if (id > 0 && groups[sz(id - 1)].n >= p.detect_min_px) {
-        target[sz(i)] = 2;
+      if (id <= 0) continue;
+      const bool spiky = spikes[sz(id - 1)] >= p.detect_spike_px;
+      if (groups[sz(id - 1)].n >= p.detect_min_px || spiky) {
+        target[sz(i)] = spiky ? kTargetSpike : kTargetDetected;
         ++stats.unseen;
       }
     }
@@ -569,7 +655,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       fills.clear();
       const bool vote = p.vote_frames >= 2 && best.size() >= static_cast<size_t>(p.vote_frames);
       votes.assign(best.size() * 3, 0.0f);
-      bool network_found = false;
+      bool network_found = false, spike_found = false;
       double contrast = 0.0;
       // the fill of pixel (y, x) from the matching frames; false where they disagree
       auto fill_at = [&](int32_t y, int32_t x, Fill& f) {
@@ -605,6 +691,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       for (const auto& [y, x] : inside) {
         const int64_t i = static_cast<int64_t>(y) * w + x;
         network_found = network_found || target[sz(i)] == 1;
+        spike_found = spike_found || target[sz(i)] == kTargetSpike;
         Fill f{i, {0.0f, 0.0f, 0.0f}};
         if (!fill_at(y, x, f)) continue;
         for (int c = 0; c < 3; ++c) contrast += centre[i * 3 + c] - f.v[c];
@@ -624,7 +711,9 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
                     grown[sz(t)]);
       }
       if (!network_found) {
-        if (contrast < p.detect_contrast) continue;
+        const float need_contrast =
+            spike_found ? std::min(p.detect_contrast, p.detect_spike) : p.detect_contrast;
+        if (contrast < need_contrast) continue;
         core.clear();
         double core_contrast = 0.0;
         for (const Fill& f : fills) {
@@ -635,7 +724,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
           core_contrast += std::fabs(g / 3.0f);
         }
         core_contrast /= static_cast<double>(std::max<size_t>(core.size(), 1));
-        if (found_nearby(grey, ci, best, core, p, core_contrast)) continue;
+        if (found_nearby(grey, ci, best, core, p, core_contrast, spike_found)) continue;
         if (p.detect_grow > 0.0f) {  // its soft edge, which the detection's 3x3 test missed
           grow_region(b, inside, target, w, p.detect_grow, std::min(p.detect_grow_px, p.margin),
                       centre, fill_at, grown[sz(t)]);
