@@ -353,6 +353,19 @@ def test_a_small_thing_that_moves_is_not_dust() -> None:
     assert unseen >= 2 and filled == 0 and np.array_equal(out, window[2])
 
 
+def test_a_faint_line_along_the_film_is_left_to_the_scratch_pass() -> None:
+    # 30 rows of a 1 px scratch 0.12 brighter (the stretch of it that stands out
+    # from the picture), wandering a few px from frame to frame: each pixel stands
+    # out like dust and no other frame has it there, but it continues above and
+    # below: a line along the film, which the line-scratch pass solves whole
+    window = _smooth_pan()
+    for k, x in enumerate((146, 152, 150, 147, 153)):
+        window[k][60:90, x] += 0.12
+    window = np.ascontiguousarray(window)
+    out, _, filled, unseen = _engine.temporal_fill(window, window[2])
+    assert (filled, unseen) == (0, 0) and np.array_equal(out, window[2])
+
+
 def test_a_dot_in_busy_texture_is_left() -> None:
     # the same dot on a photograph's texture: each pixel stands out from most of the
     # ring 2 px around it, but the ring's middle half spreads over half as much as the

@@ -177,7 +177,18 @@ std::pair<int, float> spike_of(const Grey& c, int32_t y, int32_t x, float t, flo
   // on texture (the spread of the middle half of the ring over kSpikeFlat of the
   // stand-out) a pixel standing out is picture as often as dust
   if (ring[12] - ring[3] > kSpikeFlat * size) return {0, 0.0f};
-  return {below >= 9 ? 1 : -1, size};
+  const int sign = below >= 9 ? 1 : -1;
+  // one that continues 2 px above and below (within a column either side) is a piece
+  // of a line along the film, a scratch: the line-scratch pass's (scratch_like)
+  auto continues = [&](int32_t yy) {
+    float most = -1.0f;
+    for (int32_t xx = x - 1; xx <= x + 1; ++xx) {
+      most = std::max(most, static_cast<float>(sign) * (c.at(0, yy, xx) - med));
+    }
+    return most >= 0.5f * size;
+  };
+  if (continues(y - 2) && continues(y + 2)) return {0, 0.0f};
+  return {sign, size};
 }
 
 // How far pixel (y, x) of `c` (offset removed) lies beyond, in direction `sign`, every
