@@ -1,10 +1,13 @@
-"""Quality measures: the single-frame impulse count used on real film."""
+"""Quality measures: the single-frame impulse count used on real film, the grain ratio."""
 
 from __future__ import annotations
 
-import numpy as np
+import warnings
 
-from haineifrdm.metrics import impulses
+import numpy as np
+import pytest
+
+from haineifrdm.metrics import grain_ratio, impulses
 
 
 def _window() -> np.ndarray:
@@ -34,3 +37,13 @@ def test_impulses_count_what_only_the_centre_shows() -> None:
     window[0] *= 1.25
     assert impulses(window) == 1
     assert impulses(window, restored) == 0
+
+
+def test_grain_ratio_is_one_for_the_clean_frame_and_nan_when_the_mask_covers_it() -> None:
+    rng = np.random.default_rng(0)
+    clean = rng.normal(0.5, 0.05, (32, 40, 3)).astype(np.float32)
+    assert grain_ratio(clean, clean) == pytest.approx(1.0)
+    assert grain_ratio(np.full_like(clean, 0.5), clean) == 0.0  # grain smoothed away
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "degrees of freedom" warning from numpy
+        assert np.isnan(grain_ratio(clean, clean, np.ones((32, 40), bool)))

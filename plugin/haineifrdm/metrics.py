@@ -37,8 +37,11 @@ def highpass(img: np.ndarray, sigma: float = 1.5) -> np.ndarray:
 
 def grain_ratio(restored: np.ndarray, clean: np.ndarray, mask: np.ndarray | None = None
                 ) -> float:
-    """High-pass std of restored / clean outside the mask: 1.0 = grain kept, < 1 smoothed."""
+    """High-pass std of restored / clean outside the mask: 1.0 = grain kept, < 1 smoothed;
+    nan when the mask covers the whole frame."""
     keep = np.ones(clean.shape[:2], bool) if mask is None else ~mask
+    if not keep.any():
+        return float("nan")
     c = highpass(clean)[keep].std()
     return float(highpass(restored)[keep].std() / max(c, 1e-8))
 
