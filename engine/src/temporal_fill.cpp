@@ -241,39 +241,48 @@ std::vector<uint8_t> judge_pixels(const std::vector<Grey>& grey, int32_t ci,
     std::nth_element(offs.begin(), mid, offs.end());
     for (int64_t b = 0; b < nblocks; ++b) flat[sz(o * nblocks + b)].offset = *mid;
   }
+  // (frames that show pixel (y, x) as `shows` says, at one of the block motions of its
+  // square and the 8 around it; frames that show its place but not so), counted until
+  // `enough` frames show it
+  auto count_frames = [&](int32_t y, int32_t x, int32_t enough, const auto& shows) {
+    const int32_t by = y / B, bx = x / B;
+    int32_t seen_in = 0, differ_in = 0;
+    for (int32_t o = 0; o < nothers && seen_in < enough; ++o) {
+      const Grey& n = grey[sz(others[sz(o)])];
+      bool seen = false, shown = false;
+      // the pixel's own square first: most pixels move with it
+      for (int32_t q = 0; q < 10 && !seen; ++q) {
+        const int32_t qy = q == 0 ? by : by - 1 + (q - 1) / 3;
+        const int32_t qx = q == 0 ? bx : bx - 1 + (q - 1) % 3;
+        if (qy < 0 || qx < 0 || qy >= nby || qx >= nbx) continue;
+        if (q > 0 && qy == by && qx == bx) continue;  // tried first
+        const Motion& m = flat[sz(o * nblocks + static_cast<int64_t>(qy) * nbx + qx)];
+        if (!m.found) continue;
+        const int32_t ny = y + m.dy, nx = x + m.dx;
+        if (ny < 1 || nx < 1 || ny + 1 >= h || nx + 1 >= w) continue;
+        shown = true;
+        seen = shows(n, m);
+      }
+      seen_in += seen ? 1 : 0;
+      differ_in += shown && !seen ? 1 : 0;
+    }
+    return std::pair<int32_t, int32_t>{seen_in, differ_in};
+  };
   std::vector<uint8_t> judged(sz(static_cast<int64_t>(h) * w), 0);
   run_on(pool, h, [&](int64_t lo, int64_t hi) {
     float ring[16];
     for (int64_t y64 = lo; y64 < hi; ++y64) {
       const auto y = static_cast<int32_t>(y64);
-      const int32_t by = y / B;
       for (int32_t x = 0; x < w; ++x) {
         const int64_t i = static_cast<int64_t>(y) * w + x;
         const bool was_changed = changed[sz(i)] != 0;
         if (was_changed ? p.confirm_frames <= 0 : !p.detect) continue;
-        const int32_t bx = x / B;
-        int32_t seen_in = 0, differ_in = 0;
-        const int32_t enough = was_changed ? p.confirm_frames : nothers - need + 1;
-        for (int32_t o = 0; o < nothers && seen_in < enough; ++o) {
-          const Grey& n = grey[sz(others[sz(o)])];
-          bool seen = false, shown = false;
-          // the pixel's own square first: most pixels move with it
-          for (int32_t q = 0; q < 10 && !seen; ++q) {
-            const int32_t qy = q == 0 ? by : by - 1 + (q - 1) / 3;
-            const int32_t qx = q == 0 ? bx : bx - 1 + (q - 1) % 3;
-            if (qy < 0 || qx < 0 || qy >= nby || qx >= nbx) continue;
-            if (q > 0 && qy == by && qx == bx) continue;  // tried first
-            const Motion& m = flat[sz(o * nblocks + static_cast<int64_t>(qy) * nbx + qx)];
-            if (!m.found) continue;
-            const int32_t ny = y + m.dy, nx = x + m.dx;
-            if (ny < 1 || nx < 1 || ny + 1 >= h || nx + 1 >= w) continue;
-            shown = true;
-            seen = box_shifted_diff(c, n, y, x, m, true) < p.detect_tau &&
-                   (!was_changed || shifted_diff(c, n, y, x, m, true) < p.keep);
-          }
-          seen_in += seen ? 1 : 0;
-          differ_in += shown && !seen ? 1 : 0;
-        }
+        const auto [seen_in, differ_in] = count_frames(
+            y, x, was_changed ? p.confirm_frames : nothers - need + 1,
+            [&](const Grey& n, const Motion& m) {
+              return box_shifted_diff(c, n, y, x, m, true) < p.detect_tau &&
+                     (!was_changed || shifted_diff(c, n, y, x, m, true) < p.keep);
+            });
         if (was_changed) {
           judged[sz(i)] = seen_in >= p.confirm_frames ? kConfirmed : 0;
           continue;
@@ -282,27 +291,12 @@ std::vector<uint8_t> judge_pixels(const std::vector<Grey>& grey, int32_t ci,
         if (!(p.detect_spike > 0.0f) || y < 2 || x < 2 || y + 2 >= h || x + 2 >= w) continue;
         const auto [sign, size] = spike_of(c, y, x, p.detect_spike, ring);
         if (sign == 0) continue;
-        // a pixel standing out alone: unseen where the frames show no value that reaches
+        // a pixel standing out alone: unseen where no frame shows a value that reaches
         // half its stand-out, at any of the block motions around it
-        int32_t spike_seen = 0, spike_differ = 0;
-        for (int32_t o = 0; o < nothers; ++o) {
-          const Grey& n = grey[sz(others[sz(o)])];
-          bool seen = false, shown = false;
-          for (int32_t q = 0; q < 10 && !seen; ++q) {
-            const int32_t qy = q == 0 ? by : by - 1 + (q - 1) / 3;
-            const int32_t qx = q == 0 ? bx : bx - 1 + (q - 1) % 3;
-            if (qy < 0 || qx < 0 || qy >= nby || qx >= nbx) continue;
-            if (q > 0 && qy == by && qx == bx) continue;
-            const Motion& m = flat[sz(o * nblocks + static_cast<int64_t>(qy) * nbx + qx)];
-            if (!m.found) continue;
-            const int32_t ny = y + m.dy, nx = x + m.dx;
-            if (ny < 1 || nx < 1 || ny + 1 >= h || nx + 1 >= w) continue;
-            shown = true;
-            seen = signed_beyond(c, n, y, x, m, sign) < kSpikeShare * size;
-          }
-          spike_seen += seen ? 1 : 0;
-          spike_differ += shown && !seen ? 1 : 0;
-        }
+        const auto [spike_seen, spike_differ] =
+            count_frames(y, x, 1, [&, sign = sign, size = size](const Grey& n, const Motion& m) {
+              return signed_beyond(c, n, y, x, m, sign) < kSpikeShare * size;
+            });
         if (spike_differ >= need && spike_seen == 0) judged[sz(i)] |= kSpike;
       }
     }
