@@ -294,12 +294,15 @@ def test_a_found_specks_soft_edge_is_filled_with_it() -> None:
     assert np.abs(core_only[rim] - clean[rim]).mean() > 0.04
 
 
-def _smooth_pan(pan: tuple[int, int] = (3, 7), grain: float = 0.01) -> np.ndarray:
+def _smooth_pan(pan: tuple[int, int] = (3, 7), grain: float = 0.01,
+                ripple: float = 0.0) -> np.ndarray:
     """Five frames [5, H, W, 3] of a smooth shaded picture (a wall, a sky) panned by
-    ``pan`` per frame, fresh grain on every frame."""
+    ``pan`` per frame, fresh grain on every frame; ``ripple`` adds a gentle ripple of
+    that amplitude (a period of ~30 px), which pins the frames' motion down."""
     rng = np.random.default_rng(7)
     yy, xx = np.mgrid[0 : H + 64, 0 : W + 64].astype(np.float32)
     picture = 0.35 + 0.15 * np.sin(yy / 23.0) * np.cos(xx / 31.0)
+    picture += ripple * np.sin(yy / 5.0 + 1.0) * np.cos(xx / 4.5)
     frames = [picture[32 + k * pan[0] : 32 + k * pan[0] + H, 32 + k * pan[1] : 32 + k * pan[1] + W]
               for k in range(-2, 3)]
     window = np.repeat(np.stack(frames)[..., None], 3, axis=-1)
@@ -326,6 +329,24 @@ def test_dust_of_two_pixels_is_found_by_how_it_stands_out() -> None:
     assert (regions, filled, unseen) == (0, 0, 0) and np.array_equal(kept, window[2])
 
 
+def test_a_blurred_dot_of_dust_is_found() -> None:
+    # dust as a scan blurs it: 0.2 at its centre, a Gaussian of 1.9 px down and 0.9 px
+    # across, so it is still over half as bright 2 px above and below its centre (as a
+    # stretch of a scratch would be), though not 4 px
+    window = _smooth_pan()
+    clean = window[2].copy()
+    yy, xx = np.mgrid[0:H, 0:W]
+    dot = 0.2 * np.exp(-((yy - 100) ** 2 / (2 * 1.9**2) + (xx - 150) ** 2 / (2 * 0.9**2)))
+    window[2] += dot[..., None].astype(np.float32)
+    window = np.ascontiguousarray(window)
+    assert dot[98, 150] > 0.11 and dot[102, 150] > 0.11 and dot[96, 150] < 0.03
+    out, regions, filled, _ = _engine.temporal_fill(window, window[2])
+    assert regions == 1 and filled >= 4
+    box = (slice(95, 106), slice(147, 154))
+    before = np.abs(window[2][box] - clean[box]).max()
+    assert np.abs(out[box] - clean[box]).max() < 0.35 * before
+
+
 def test_dust_beside_another_frames_dust_is_still_found() -> None:
     # old prints are dense with dust: the frame before has its own dot 10 px below
     # where the centre's lies (a place that stands out as the dot does); one frame
@@ -339,6 +360,24 @@ def test_dust_beside_another_frames_dust_is_still_found() -> None:
     out, regions, filled, _ = _engine.temporal_fill(window, window[2])
     assert regions == 1 and filled >= 4
     assert np.abs(out[100:102, 150:152] - clean[100:102, 150:152]).max() < 0.05
+
+
+def test_dust_beside_a_point_of_the_picture_is_still_found() -> None:
+    # a small bright point of the picture (a nail on a wall) 12 px from the dust, in
+    # every frame where the pan puts it: the other frames show it near the dust's
+    # place, but the centre shows it there too, so the dust did not move there
+    pan = (3, 7)
+    window = _smooth_pan(pan, ripple=0.04)
+    for k in range(5):
+        y, x = 112 - pan[0] * (k - 2), 143 - pan[1] * (k - 2)
+        window[k][y : y + 2, x : x + 2] += 0.12
+    clean = window[2].copy()
+    window[2][100:102, 150:152] += 0.12
+    window = np.ascontiguousarray(window)
+    out, regions, filled, _ = _engine.temporal_fill(window, window[2])
+    assert regions == 1 and filled >= 4
+    assert np.abs(out[100:102, 150:152] - clean[100:102, 150:152]).max() < 0.05
+    assert np.array_equal(out[112:114, 143:145], window[2][112:114, 143:145])
 
 
 def test_a_small_thing_that_moves_is_not_dust() -> None:

@@ -178,16 +178,20 @@ std::pair<int, float> spike_of(const Grey& c, int32_t y, int32_t x, float t, flo
   // stand-out) a pixel standing out is picture as often as dust
   if (ring[12] - ring[3] > kSpikeFlat * size) return {0, 0.0f};
   const int sign = below >= 9 ? 1 : -1;
-  // one that continues 2 px above and below (within a column either side) is a piece
-  // of a line along the film, a scratch: the line-scratch pass's (scratch_like)
+  // one that continues 2 and 4 px above and below (within a column either side) is a
+  // piece of a line along the film, a scratch: the line-scratch pass's (scratch_like);
+  // a blurred dot of dust reaches 2 px, not 4
   auto continues = [&](int32_t yy) {
+    if (yy < 0 || yy >= c.h[0]) return false;
     float most = -1.0f;
     for (int32_t xx = x - 1; xx <= x + 1; ++xx) {
       most = std::max(most, static_cast<float>(sign) * (c.at(0, yy, xx) - med));
     }
     return most >= 0.5f * size;
   };
-  if (continues(y - 2) && continues(y + 2)) return {0, 0.0f};
+  if (continues(y - 2) && continues(y + 2) && continues(y - 4) && continues(y + 4)) {
+    return {0, 0.0f};
+  }
   return {sign, size};
 }
 
@@ -419,8 +423,15 @@ bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<M
         if (small_core && ring_inside(dy, dx)) {
           const double there = (own >= 0.0 ? 1.0 : -1.0) * stand_out(n, dy, dx);
           if (there < static_cast<double>(p.detect_standout) * std::fabs(own)) continue;
-          // a spike found alone on flat picture moved only to where it is alone again
+          // a spike found alone on flat picture moved only to where it is alone again,
+          // and not to a point of picture the centre shows there too (a nail on a wall)
           if (spike && spread > static_cast<double>(kSpikeFlat) * there) continue;
+          const int32_t cy = dy - m.dy, cx = dx - m.dx;  // that place in the centre
+          if (spike && (cy != 0 || cx != 0) && ring_inside(cy, cx) &&
+              (own >= 0.0 ? 1.0 : -1.0) * stand_out(c, cy, cx) >=
+                  static_cast<double>(p.detect_standout) * std::fabs(own)) {
+            continue;
+          }
         }
         found = true;
       }

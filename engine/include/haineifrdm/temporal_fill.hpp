@@ -120,20 +120,22 @@
 // `detect_spike`, an unchanged pixel also counts as unseen when it stands out from the
 // 16 pixels 2 px around it (at least 9 of them `detect_spike` or more below it, or
 // above) by at least twice the spread of their middle half (on busy texture a pixel
-// standing out is picture as often as dust) and does not continue 2 px above and
-// below, within a column either side (a piece of a line along the film: the
-// line-scratch pass's), at least detect_frames of the other frames show its place,
+// standing out is picture as often as dust) and does not continue 2 and 4 px above
+// and below, within a column either side (a piece of a line along the film: the
+// line-scratch pass's; a blurred dot reaches 2 px), at least detect_frames of the other frames show its place,
 // and none shows, within half a pixel of it at any of the 10 block motions, a value
 // that comes within half its stand-out. Groups holding
 // `detect_spike_px` such pixels are filled as above when their contrast reaches
 // detect_spike (detect_contrast is for bigger dirt); the nearby search counts a place
-// only where it stands out as flat picture's dust would (the same spread test), and
-// in two of the matched frames: old prints are dense with dust, and one frame's own
-// dot within the search is common.
-// On ../shared's real film (both films, every other frame, 48 windows) this took out
-// 157 regions of dust of 2-30 px that the other routes left (all looked at: dust,
+// only where it stands out as flat picture's dust would (the same spread test) and
+// the centre does not stand out the same way at the place that frame's match puts
+// there (a nail on a wall, which every frame shows), and in two of the matched
+// frames: old prints are dense with dust, and one frame's own dot within the search
+// is common.
+// On ../shared's real film (both films, every other frame, 50 windows) this took out
+// 168 regions of dust of 2-30 px that the other routes left (all looked at: dust,
 // a few in dark, busy street scenes unclear); sixteen validation sets 41.46 / 26.73 /
-// 61.57 -> 41.49 / 26.77 / 61.56, no set lower whole, outside -0.10 on one set (a
+// 61.57 -> 41.50 / 26.77 / 61.56, no set lower whole, outside -0.10 on one set (a
 // densely specked frame: +0.8 inside); the 60 line-scratch clips of seeds 20000-39000
 // unchanged to 0.01 dB. Measured on the way: without the spread test a fast textured
 // sprite's bright points were filled (two sets -1.6 and -1.2 dB outside); allowing one
