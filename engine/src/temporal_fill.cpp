@@ -353,7 +353,10 @@ void give_back(const Pixels& inside, const std::vector<uint8_t>& target, float* 
 // place (the shape may change), the frame's offset removed; found when the mean
 // difference is under p.detect_found times the core's mean difference from its fill,
 // `core_contrast`; a core of at most p.detect_standout_px px must also stand out there
-// from its surroundings as it does in the centre (temporal_fill.hpp).
+// from its surroundings as it does in the centre (temporal_fill.hpp). For a `spike`
+// region the place's surroundings must also be flat as the spike's were, the centre
+// must not stand out so at the place the frame's match puts there, and the region
+// must be found in two of the matched frames (one, when only one matched).
 bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<Match>& best,
                   const std::vector<std::pair<int32_t, int32_t>>& core, const FillParams& p,
                   double core_contrast, bool spike) {
