@@ -310,6 +310,33 @@ def _smooth_pan(pan: tuple[int, int] = (3, 7), grain: float = 0.01,
     return np.ascontiguousarray(window, dtype=np.float32)
 
 
+def _fast_object(frames: range) -> np.ndarray:
+    """A panned, gently rippled picture with a pale green ellipse (15 x 23 px) crossing it
+    at 6 px down and 36 across a frame, drawn in ``frames`` (of 0-4) only."""
+    window = _smooth_pan(ripple=0.05)
+    yy, xx = np.mgrid[0:H, 0:W]
+    for k in frames:
+        cy, cx = 80 + 6 * (k - 2), 110 + 36 * (k - 2)
+        window[k][((yy - cy) / 7.5) ** 2 + ((xx - cx) / 11.5) ** 2 < 1] = (0.6, 1.0, 0.6)
+    return np.ascontiguousarray(window)
+
+
+def test_a_fast_object_is_not_filled_over() -> None:
+    # 37-43 px a frame against the picture: beyond the nearby search, but found further
+    # out before and after the centre at one velocity, ending where it ends in the centre
+    window = _fast_object(range(5))
+    out, _, filled, unseen = _engine.temporal_fill(window, window[2])
+    assert unseen > 100 and filled == 0 and np.array_equal(out, window[2])
+    # without the wider search it would be painted over with the picture behind it
+    over, _, filled, _ = _engine.temporal_fill(window, window[2], detect_search_wide=16)
+    assert filled > 100 and (np.abs(over - window[2]).max(axis=-1) > 0.2).sum() > 100
+    # in the centre alone, or in one frame beside it too, it is dirt of that shape: filled
+    for shown in (range(2, 3), range(1, 3)):
+        window = _fast_object(shown)
+        out, _, filled, _ = _engine.temporal_fill(window, window[2])
+        assert filled > 100 and (np.abs(out - window[2]).max(axis=-1) > 0.2).sum() > 100
+
+
 def test_dust_of_two_pixels_is_found_by_how_it_stands_out() -> None:
     # real dust at a telecine's resolution: a 2x2 dot 0.12 brighter than a smooth
     # picture, in the centre frame only; its 3x3 boxes average under detect_tau, so the
@@ -451,6 +478,8 @@ def test_bad_shapes_and_settings_are_refused() -> None:
     for bad in ({"detect_standout": -0.1}, {"detect_standout_px": -1}):
         with pytest.raises(ValueError, match="detect_standout"):
             _engine.temporal_fill(window, restored, **bad)
+    with pytest.raises(ValueError, match=r"detect_search\(_wide\)"):
+        _engine.temporal_fill(window, restored, detect_search_wide=-1)
 
 
 def test_the_restorer_runs_the_fill_after_the_veto() -> None:

@@ -27,6 +27,9 @@ float median_of(const std::vector<float>& rgb, size_t n, int c, std::vector<floa
 
 constexpr size_t kMaxRing = 4096;  // ring pixels a match is judged on, at most
 constexpr size_t kMaxCore = 512;   // pixels of a detected region looked for nearby, at most
+constexpr float kFastSlack = 2.0f;  // a fast object's velocities in two frames agree within
+constexpr float kFastShare = 0.2f;  // ...this many px per frame plus this share of its speed
+constexpr double kFastEnds = 0.5;   // a fast object's place: this share of its outline apart
 
 // mask grown by one pixel to its 4 neighbours
 std::vector<uint8_t> grow_cross(const std::vector<uint8_t>& m, int32_t h, int32_t w) {
@@ -310,6 +313,56 @@ std::vector<uint8_t> judge_pixels(const std::vector<Grey>& grey, int32_t ci,
 
 using Pixels = std::vector<std::pair<int32_t, int32_t>>;
 
+// The pixels 2 px out from `core` (its 5x5 dilation less its 3x3 one: a blurred edge
+// is still the core's) that lie inside an h x w frame.
+Pixels outline_of(const Pixels& core, int32_t h, int32_t w) {
+  Pixels outline;
+  if (core.empty()) return outline;
+  int32_t y0 = h, x0 = w, y1 = 0, x1 = 0;
+  for (const auto& [y, x] : core) {
+    y0 = std::min(y0, y);
+    x0 = std::min(x0, x);
+    y1 = std::max(y1, y + 1);
+    x1 = std::max(x1, x + 1);
+  }
+  const int32_t bw = x1 - x0 + 6, bh = y1 - y0 + 6;  // the box grown by 3 px
+  std::vector<uint8_t> near(sz(static_cast<int64_t>(bw) * bh), 0);
+  for (const auto& [y, x] : core) {
+    for (int32_t ey = -2; ey <= 2; ++ey) {
+      for (int32_t ex = -2; ex <= 2; ++ex) {
+        uint8_t& v = near[sz(static_cast<int64_t>(y - y0 + 3 + ey) * bw + (x - x0 + 3 + ex))];
+        v = std::max<uint8_t>(v, std::abs(ey) <= 1 && std::abs(ex) <= 1 ? 2 : 1);
+      }
+    }
+  }
+  for (int32_t by = 0; by < bh; ++by) {
+    for (int32_t bx = 0; bx < bw; ++bx) {
+      const int32_t y = by + y0 - 3, x = bx + x0 - 3;
+      if (near[sz(static_cast<int64_t>(by) * bw + bx)] == 1 && y >= 0 && x >= 0 && y < h &&
+          x < w) {
+        outline.emplace_back(y, x);
+      }
+    }
+  }
+  return outline;
+}
+
+// The share of `outline` that differs by `apart` or more (grey) from the mean of `core`,
+// both displaced by (dy, dx) in frame g (the caller keeps them inside it): 1 where the
+// core ends there as a speck or an object does, low where it is part of something larger.
+double apart_share(const Grey& g, const Pixels& core, const Pixels& outline, int32_t dy,
+                   int32_t dx, double apart) {
+  if (outline.empty() || core.empty()) return 1.0;
+  double mean = 0.0;
+  for (const auto& [y, x] : core) mean += g.at(0, y + dy, x + dx);
+  mean /= static_cast<double>(core.size());
+  size_t n = 0;
+  for (const auto& [y, x] : outline) {
+    n += std::fabs(g.at(0, y + dy, x + dx) - mean) >= apart ? 1 : 0;
+  }
+  return static_cast<double>(n) / static_cast<double>(outline.size());
+}
+
 // How far the restoration changed a region's pixels (target 1): how many, and the sum
 // of their absolute grey changes.
 struct RegionChange {
@@ -356,8 +409,11 @@ void give_back(const Pixels& inside, const std::vector<uint8_t>& target, float* 
 // from its surroundings as it does in the centre (temporal_fill.hpp). For a `spike`
 // region the place's surroundings must also be flat as the spike's were, the centre
 // must not stand out so at the place the frame's match puts there, and the region
-// must be found in two of the matched frames (one, when only one matched).
-bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<Match>& best,
+// must be found in two of the matched frames (one, when only one matched). A core of
+// over p.detect_standout_px px is also looked for out to p.detect_search_wide px, as a
+// fast object (below).
+bool found_nearby(const float* window, const std::vector<Grey>& grey, int32_t ci,
+                  const std::vector<Match>& best,
                   const std::vector<std::pair<int32_t, int32_t>>& core, const FillParams& p,
                   double core_contrast, bool spike) {
   if (core.empty()) return false;
@@ -399,28 +455,61 @@ bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<M
     spread = static_cast<double>(ring[3 * n / 4] - ring[n / 4 - 1]);
     return mean - static_cast<double>(ring[n / 2]);
   };
+  // a larger core is also looked for out to detect_search_wide px (below)
+  const bool wide = p.detect_search_wide > p.detect_search && p.detect_standout > 0.0f &&
+                    ring_inside(0, 0) &&
+                    core.size() > static_cast<size_t>(std::max(p.detect_standout_px, 0));
   const double own = small_core ? stand_out(c, 0, 0) : 0.0;
+  // the core's mean difference (each pixel to the nearest value within 1 px) at its
+  // place displaced by (dy, dx) in the matched frame m; stops once it reaches `limit`
+  auto core_error = [&](const Match& m, const Grey& n, int32_t dy, int32_t dx) {
+    double err = 0.0;
+    for (size_t j = 0; j < core.size() && err < limit; j += step) {
+      const auto [y, x] = core[j];
+      const float v = c.at(0, y, x) - m.offset;
+      float e = 1.0f;
+      for (int32_t ey = -1; ey <= 1; ++ey) {
+        for (int32_t ex = -1; ex <= 1; ++ex) {
+          e = std::min(e, std::fabs(v - n.at(0, y + dy + ey, x + dx + ex)));
+        }
+      }
+      err += e;
+    }
+    return err;
+  };
+  // the same in colour (the mean over RGB of each pixel's nearest value within 1 px):
+  // a fast object's grey level is met by much of the picture, its colour less often
+  const int64_t npx = static_cast<int64_t>(h) * w;
+  auto colour_error = [&](const Match& m, int32_t dy, int32_t dx) {
+    const float* cf = window + sz(static_cast<int64_t>(ci) * npx * 3);
+    const float* nf = window + sz(static_cast<int64_t>(m.frame) * npx * 3);
+    double err = 0.0;
+    for (size_t j = 0; j < core.size() && err < limit; j += step) {
+      const auto [y, x] = core[j];
+      const float* v = cf + sz((static_cast<int64_t>(y) * w + x) * 3);
+      float e = 3.0f;
+      for (int32_t ey = -1; ey <= 1; ++ey) {
+        for (int32_t ex = -1; ex <= 1; ++ex) {
+          const float* u = nf + sz((static_cast<int64_t>(y + dy + ey) * w + (x + dx + ex)) * 3);
+          float d = 0.0f;
+          for (int ch = 0; ch < 3; ++ch) d += std::fabs(v[ch] - m.offset - u[ch]);
+          e = std::min(e, d);
+        }
+      }
+      err += e / 3.0f;
+    }
+    return err;
+  };
+  auto inside_at = [&](int32_t dy, int32_t dx) {
+    return y0 + dy >= 1 && y1 + dy <= h - 1 && x0 + dx >= 1 && x1 + dx <= w - 1;
+  };
   size_t frames_found = 0;
   for (const Match& m : best) {
     const Grey& n = grey[sz(m.frame)];
     bool found = false;
     for (int32_t dy = m.dy - p.detect_search; dy <= m.dy + p.detect_search && !found; ++dy) {
-      if (y0 + dy < 1 || y1 + dy > h - 1) continue;
       for (int32_t dx = m.dx - p.detect_search; dx <= m.dx + p.detect_search && !found; ++dx) {
-        if (x0 + dx < 1 || x1 + dx > w - 1) continue;
-        double err = 0.0;
-        for (size_t j = 0; j < core.size() && err < limit; j += step) {
-          const auto [y, x] = core[j];
-          const float v = c.at(0, y, x) - m.offset;
-          float e = 1.0f;
-          for (int32_t ey = -1; ey <= 1; ++ey) {
-            for (int32_t ex = -1; ex <= 1; ++ex) {
-              e = std::min(e, std::fabs(v - n.at(0, y + dy + ey, x + dx + ex)));
-            }
-          }
-          err += e;
-        }
-        if (!(err < limit)) continue;
+        if (!inside_at(dy, dx) || !(core_error(m, n, dy, dx) < limit)) continue;
         // a small core matches any texture that reaches its level: only a place that
         // stands out as the core does is the core moved there
         if (small_core && ring_inside(dy, dx)) {
@@ -443,6 +532,58 @@ bool found_nearby(const std::vector<Grey>& grey, int32_t ci, const std::vector<M
     // search often) must be found in two of the frames, as a moving thing would be
     if (found && (!spike || ++frames_found >= std::min<size_t>(best.size(), 2))) return true;
   }
+  if (!wide) return false;
+  // Further out, a larger core counts as found only as a fast object would be: in
+  // colour, where it ends as it does in the centre (inside a larger dark or bright area
+  // any shape "matches"), and in a frame before the centre and one after it at one
+  // velocity against the picture (dirt that matches texture here and there, or a
+  // blotch two following frames share, is at no such velocity). The best place in each
+  // frame gives the velocity; another frame confirms it anywhere within the tolerance.
+  const Pixels outline = outline_of(core, h, w);
+  // the core at (dy, dx) in m's frame: inside it, matching, and ending as in the centre
+  auto shows_at = [&](const Match& m, int32_t dy, int32_t dx) {
+    return inside_at(dy, dx) && ring_inside(dy, dx) && colour_error(m, dy, dx) < limit &&
+           apart_share(grey[sz(m.frame)], core, outline, dy, dx,
+                       p.detect_standout * core_contrast) >= kFastEnds;
+  };
+  for (const Match& m : best) {
+    // the frame's best place beyond the search above: where the object would be
+    const int32_t t = m.frame - ci;
+    double least = limit;
+    int32_t by = 0, bx = 0;
+    for (int32_t dy = m.dy - p.detect_search_wide; dy <= m.dy + p.detect_search_wide; ++dy) {
+      for (int32_t dx = m.dx - p.detect_search_wide; dx <= m.dx + p.detect_search_wide; ++dx) {
+        if (std::abs(dy - m.dy) <= p.detect_search && std::abs(dx - m.dx) <= p.detect_search) {
+          continue;  // searched above
+        }
+        if (!inside_at(dy, dx) || !ring_inside(dy, dx)) continue;
+        const double err = colour_error(m, dy, dx);
+        if (err < least && apart_share(grey[sz(m.frame)], core, outline, dy, dx,
+                                       p.detect_standout * core_contrast) >= kFastEnds) {
+          least = err;
+          by = dy - m.dy;
+          bx = dx - m.dx;
+        }
+      }
+    }
+    if (!(least < limit)) continue;
+    // ...confirmed where a frame at another distance shows it at the same velocity
+    const float vy = static_cast<float>(by) / static_cast<float>(t);
+    const float vx = static_cast<float>(bx) / static_cast<float>(t);
+    const float tol = kFastSlack + kFastShare * std::max(std::hypot(vy, vx), 1.0f);
+    for (const Match& o : best) {
+      const int32_t u = o.frame - ci;
+      if ((u > 0) == (t > 0)) continue;  // before and after the centre
+      const auto r = static_cast<int32_t>(std::ceil(tol * static_cast<float>(std::abs(u))));
+      const auto py = static_cast<int32_t>(std::lround(vy * static_cast<float>(u))) + o.dy;
+      const auto px = static_cast<int32_t>(std::lround(vx * static_cast<float>(u))) + o.dx;
+      for (int32_t dy = py - r; dy <= py + r; ++dy) {
+        for (int32_t dx = px - r; dx <= px + r; ++dx) {
+          if (shows_at(o, dy, dx)) return true;
+        }
+      }
+    }
+  }
   return false;
 }
 
@@ -456,11 +597,13 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       p.detect_frames < 1 || p.detect_min_px < 1 || p.detect_search < 0 || p.unjudged_px < 0 ||
       !(p.detect_found >= 0.0f) || !(p.weak >= 0.0f) || p.confirm_frames < 0 ||
       !(p.detect_standout >= 0.0f) || p.detect_standout_px < 0 || !(p.detect_grow >= 0.0f) ||
-      p.detect_grow_px < 0 || !(p.detect_spike >= 0.0f) || p.detect_spike_px < 1) {
+      p.detect_grow_px < 0 || !(p.detect_spike >= 0.0f) || p.detect_spike_px < 1 ||
+      p.detect_search_wide < 0) {
     throw std::invalid_argument(
         "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
-        "keep, shifts, detect_search, detect_found, detect_standout(_px), detect_grow(_px), weak, "
-        "unjudged_px, confirm_frames and detect_spike >= 0, detect_frames, detect_min_px and "
+        "keep, shifts, detect_search(_wide), detect_found, detect_standout(_px), "
+        "detect_grow(_px), weak, unjudged_px, confirm_frames and detect_spike >= 0, "
+        "detect_frames, detect_min_px and "
         "detect_spike_px >= 1");
   }
   FillStats stats;
@@ -725,14 +868,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         give_back(inside, target, out, centre, w);
         continue;
       }
-      if (network_found && best.size() >= 2 && p.grow_contrast > 0.0f) {
-        grow_region(b, inside, target, w, p.grow_contrast, p.margin, centre, fill_at,
-                    grown[sz(t)]);
-      }
-      if (!network_found) {
-        const float need_contrast =
-            spike_found ? std::min(p.detect_contrast, p.detect_spike) : p.detect_contrast;
-        if (contrast < need_contrast) continue;
+      auto core_of = [&]() {  // the fills differing from the centre by over half the contrast
         core.clear();
         double core_contrast = 0.0;
         for (const Fill& f : fills) {
@@ -742,8 +878,18 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
           core.emplace_back(static_cast<int32_t>(f.i / w), static_cast<int32_t>(f.i % w));
           core_contrast += std::fabs(g / 3.0f);
         }
-        core_contrast /= static_cast<double>(std::max<size_t>(core.size(), 1));
-        if (found_nearby(grey, ci, best, core, p, core_contrast, spike_found)) continue;
+        return core_contrast / static_cast<double>(std::max<size_t>(core.size(), 1));
+      };
+      if (network_found && best.size() >= 2 && p.grow_contrast > 0.0f) {
+        grow_region(b, inside, target, w, p.grow_contrast, p.margin, centre, fill_at,
+                    grown[sz(t)]);
+      }
+      if (!network_found) {
+        const float need_contrast =
+            spike_found ? std::min(p.detect_contrast, p.detect_spike) : p.detect_contrast;
+        if (contrast < need_contrast) continue;
+        const double core_contrast = core_of();
+        if (found_nearby(window, grey, ci, best, core, p, core_contrast, spike_found)) continue;
         if (p.detect_grow > 0.0f) {  // its soft edge, which the detection's 3x3 test missed
           grow_region(b, inside, target, w, p.detect_grow, std::min(p.detect_grow_px, p.margin),
                       centre, fill_at, grown[sz(t)]);
