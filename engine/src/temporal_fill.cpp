@@ -313,18 +313,26 @@ std::vector<uint8_t> judge_pixels(const std::vector<Grey>& grey, int32_t ci,
 
 using Pixels = std::vector<std::pair<int32_t, int32_t>>;
 
+// The bounding box of `px` (not empty), [y0, y1) x [x0, x1).
+Region bounds_of(const Pixels& px) {
+  Region b{px[0].first, px[0].second, px[0].first + 1, px[0].second + 1,
+           static_cast<int64_t>(px.size())};
+  for (const auto& [y, x] : px) {
+    b.y0 = std::min(b.y0, y);
+    b.x0 = std::min(b.x0, x);
+    b.y1 = std::max(b.y1, y + 1);
+    b.x1 = std::max(b.x1, x + 1);
+  }
+  return b;
+}
+
 // The pixels 2 px out from `core` (its 5x5 dilation less its 3x3 one: a blurred edge
 // is still the core's) that lie inside an h x w frame.
 Pixels outline_of(const Pixels& core, int32_t h, int32_t w) {
   Pixels outline;
   if (core.empty()) return outline;
-  int32_t y0 = h, x0 = w, y1 = 0, x1 = 0;
-  for (const auto& [y, x] : core) {
-    y0 = std::min(y0, y);
-    x0 = std::min(x0, x);
-    y1 = std::max(y1, y + 1);
-    x1 = std::max(x1, x + 1);
-  }
+  const Region box = bounds_of(core);
+  const int32_t y0 = box.y0, x0 = box.x0, y1 = box.y1, x1 = box.x1;
   const int32_t bw = x1 - x0 + 6, bh = y1 - y0 + 6;  // the box grown by 3 px
   std::vector<uint8_t> near(sz(static_cast<int64_t>(bw) * bh), 0);
   for (const auto& [y, x] : core) {
@@ -420,13 +428,8 @@ bool found_nearby(const float* window, const std::vector<Grey>& grey, int32_t ci
   const Grey& c = grey[sz(ci)];
   const int32_t h = c.h[0], w = c.w[0];
   const size_t step = (core.size() + kMaxCore - 1) / kMaxCore;
-  int32_t y0 = h, x0 = w, y1 = 0, x1 = 0;
-  for (const auto& [y, x] : core) {
-    y0 = std::min(y0, y);
-    x0 = std::min(x0, x);
-    y1 = std::max(y1, y + 1);
-    x1 = std::max(x1, x + 1);
-  }
+  const Region box = bounds_of(core);
+  const int32_t y0 = box.y0, x0 = box.x0, y1 = box.y1, x1 = box.x1;
   const double limit =
       p.detect_found * core_contrast * static_cast<double>((core.size() + step - 1) / step);
   // a small core's stand-out in frame g displaced by (oy, ox): its mean grey less the
