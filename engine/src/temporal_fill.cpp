@@ -543,11 +543,14 @@ bool found_nearby(const float* window, const std::vector<Grey>& grey, int32_t ci
   // blotch two following frames share, is at no such velocity). The best place in each
   // frame gives the velocity; another frame confirms it anywhere within the tolerance.
   const Pixels outline = outline_of(core, h, w);
+  auto ends_at = [&](const Match& m, int32_t dy, int32_t dx) {
+    return apart_share(grey[sz(m.frame)], core, outline, dy, dx,
+                       p.detect_standout * core_contrast) >= kFastEnds;
+  };
   // the core at (dy, dx) in m's frame: inside it, matching, and ending as in the centre
   auto shows_at = [&](const Match& m, int32_t dy, int32_t dx) {
     return inside_at(dy, dx) && ring_inside(dy, dx) && colour_error(m, dy, dx) < limit &&
-           apart_share(grey[sz(m.frame)], core, outline, dy, dx,
-                       p.detect_standout * core_contrast) >= kFastEnds;
+           ends_at(m, dy, dx);
   };
   for (const Match& m : best) {
     // the frame's best place beyond the search above: where the object would be
@@ -561,8 +564,7 @@ bool found_nearby(const float* window, const std::vector<Grey>& grey, int32_t ci
         }
         if (!inside_at(dy, dx) || !ring_inside(dy, dx)) continue;
         const double err = colour_error(m, dy, dx);
-        if (err < least && apart_share(grey[sz(m.frame)], core, outline, dy, dx,
-                                       p.detect_standout * core_contrast) >= kFastEnds) {
+        if (err < least && ends_at(m, dy, dx)) {
           least = err;
           by = dy - m.dy;
           bx = dx - m.dx;
@@ -606,8 +608,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
         "keep, shifts, detect_search(_wide), detect_found, detect_standout(_px), "
         "detect_grow(_px), weak, unjudged_px, confirm_frames and detect_spike >= 0, "
-        "detect_frames, detect_min_px and "
-        "detect_spike_px >= 1");
+        "detect_frames, detect_min_px and detect_spike_px >= 1");
   }
   FillStats stats;
   if (frames < 3) return stats;
@@ -871,7 +872,14 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         give_back(inside, target, out, centre, w);
         continue;
       }
-      auto core_of = [&]() {  // the fills differing from the centre by over half the contrast
+      if (network_found && best.size() >= 2 && p.grow_contrast > 0.0f) {
+        grow_region(b, inside, target, w, p.grow_contrast, p.margin, centre, fill_at,
+                    grown[sz(t)]);
+      }
+      if (!network_found) {
+        const float need_contrast =
+            spike_found ? std::min(p.detect_contrast, p.detect_spike) : p.detect_contrast;
+        if (contrast < need_contrast) continue;
         core.clear();
         double core_contrast = 0.0;
         for (const Fill& f : fills) {
@@ -881,17 +889,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
           core.emplace_back(static_cast<int32_t>(f.i / w), static_cast<int32_t>(f.i % w));
           core_contrast += std::fabs(g / 3.0f);
         }
-        return core_contrast / static_cast<double>(std::max<size_t>(core.size(), 1));
-      };
-      if (network_found && best.size() >= 2 && p.grow_contrast > 0.0f) {
-        grow_region(b, inside, target, w, p.grow_contrast, p.margin, centre, fill_at,
-                    grown[sz(t)]);
-      }
-      if (!network_found) {
-        const float need_contrast =
-            spike_found ? std::min(p.detect_contrast, p.detect_spike) : p.detect_contrast;
-        if (contrast < need_contrast) continue;
-        const double core_contrast = core_of();
+        core_contrast /= static_cast<double>(std::max<size_t>(core.size(), 1));
         if (found_nearby(window, grey, ci, best, core, p, core_contrast, spike_found)) continue;
         if (p.detect_grow > 0.0f) {  // its soft edge, which the detection's 3x3 test missed
           grow_region(b, inside, target, w, p.detect_grow, std::min(p.detect_grow_px, p.margin),
