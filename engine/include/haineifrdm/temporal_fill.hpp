@@ -224,7 +224,8 @@ struct FillParams {
   float detect_spike = 0.06f;  // unchanged pixels standing out from the median of the 16 px 2 px
                               // around them by this (grey) that no other frame shows; 0: off
   int32_t detect_spike_px = 2;  // ...groups with at least this many such pixels are defects
-  int32_t detect_search_wide = 96;  // ...and for fast objects: cores over detect_standout_px, px
+  int32_t detect_search_wide = 96;  // a core over detect_standout_px px is also found out to
+                                    // this as a fast object would be, px; <= detect_search: off
 };
 
 struct FillStats {
