@@ -155,9 +155,10 @@
 // half the pixels 2 px out from it differ from its mean by detect_standout of its
 // contrast (inside a larger dark or bright area any shape matches). The best place in
 // one frame gives the velocity; the other frame confirms it anywhere within the
-// tolerance. One frame's best place alone took a blotch two following frames share,
-// and dirt matching texture, for an object (two validation sets 0.1-0.3 dB lower);
-// an exact comparison (no 1-px reach) or a tighter tolerance lost that object, whose
+// tolerance. Confirmed by a frame on the same side of the centre, a blotch two
+// following frames share passed for an object (at 48 px, two validation sets 0.07
+// and 0.25 dB lower); taking each frame's best place alone, the sprite below was lost
+// at 64 px (another place matched better in one frame); an exact comparison (no 1-px reach) or a tighter tolerance lost that object, whose
 // motion-blurred edge mixes with what it crosses. Sixteen validation sets 41.50 /
 // 26.77 / 61.56 -> 41.52 / 26.77 / 61.70: a green sprite crossing a coin at ~55 px a
 // frame in a line-scratch clip was filled over (99 -> 34 dB outside on its frame); one
