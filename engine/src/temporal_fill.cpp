@@ -535,7 +535,10 @@ bool found_nearby(const float* window, const std::vector<Grey>& grey, int32_t ci
     // search often) must be found in two of the frames, as a moving thing would be
     if (found && (!spike || ++frames_found >= std::min<size_t>(best.size(), 2))) return true;
   }
-  if (!wide) return false;
+  const bool both_sides =
+      std::any_of(best.begin(), best.end(), [&](const Match& m) { return m.frame < ci; }) &&
+      std::any_of(best.begin(), best.end(), [&](const Match& m) { return m.frame > ci; });
+  if (!wide || !both_sides) return false;  // a fast object is confirmed across the centre
   // Further out, a larger core counts as found only as a fast object would be: in
   // colour, where it ends as it does in the centre (inside a larger dark or bright area
   // any shape "matches"), and in a frame before the centre and one after it at one
@@ -572,7 +575,7 @@ bool found_nearby(const float* window, const std::vector<Grey>& grey, int32_t ci
       }
     }
     if (!(least < limit)) continue;
-    // ...confirmed where a frame at another distance shows it at the same velocity
+    // ...confirmed where a frame on the other side of the centre shows it at that velocity
     const float vy = static_cast<float>(by) / static_cast<float>(t);
     const float vx = static_cast<float>(bx) / static_cast<float>(t);
     const float tol = kFastSlack + kFastShare * std::max(std::hypot(vy, vx), 1.0f);
