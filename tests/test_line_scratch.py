@@ -151,6 +151,33 @@ def test_a_picture_seam_that_is_not_darkest_in_its_rows_is_no_scratch() -> None:
     assert not changed_columns() & set(range(107, 120))
 
 
+def test_the_restorations_band_beside_a_solved_scratch_goes_back_to_the_scan() -> None:
+    window, _, _ = _scratched()
+    centre = window[2]
+    alone, _, _ = _engine.remove_line_scratches(window, centre)
+    solved = np.abs(alone - centre).max(-1) > 0
+    columns = np.nonzero(solved.any(0))[0]
+    assert columns.min() >= 96 and columns.max() <= 106
+    rows = solved[:, columns].any(1)
+    # a network that toned down a band to the scratch's left down the whole frame, and
+    # took out a speck (nine rows) just to its right
+    left = int(columns.min())
+    restored = centre.copy()
+    restored[:, left - 8:left] -= 0.05
+    restored[20:29, columns.max() + 1:columns.max() + 5] += 0.3
+    out, _, _ = _engine.remove_line_scratches(window, restored)
+    np.testing.assert_array_equal(out[solved], alone[solved])  # the scratch solved as before
+    beside = out[:, left - 4:left]
+    np.testing.assert_array_equal(beside[rows], centre[:, left - 4:left][rows])
+    np.testing.assert_array_equal(beside[~rows], restored[:, left - 4:left][~rows])
+    assert rows.sum() > 0.3 * len(rows)
+    np.testing.assert_array_equal(out[:, :left - 4], restored[:, :left - 4])  # beyond flank_px
+    speck = (slice(20, 29), slice(columns.max() + 1, columns.max() + 5))
+    np.testing.assert_array_equal(out[speck], restored[speck])  # a short stretch: kept
+    off, _, _ = _engine.remove_line_scratches(window, restored, flank_px=0)
+    np.testing.assert_array_equal(off[~solved], restored[~solved])
+
+
 def test_the_pass_checks_its_input() -> None:
     window, _, _ = _scratched()
     with pytest.raises(ValueError, match="restored must be"):
@@ -159,6 +186,8 @@ def test_the_pass_checks_its_input() -> None:
         _engine.remove_line_scratches(window[:4], window[2])
     with pytest.raises(ValueError, match="bad parameters"):
         _engine.remove_line_scratches(window, window[2], side=-1)
+    with pytest.raises(ValueError, match="bad parameters"):
+        _engine.remove_line_scratches(window, window[2], flank_px=-1)
     tiny = np.ascontiguousarray(window[:, :2, :16])  # no room for a scratch: left as it is
     out, columns, pixels = _engine.remove_line_scratches(tiny, tiny[2])
     assert (columns, pixels) == (0, 0) and np.array_equal(out, tiny[2])

@@ -383,7 +383,8 @@ PYBIND11_MODULE(_engine, m) {
       "remove_line_scratches",
       [](const py::array& window, const py::array& restored, float threshold,
          float detect_quantile, int32_t persist, int32_t median_width, int32_t max_width,
-         int32_t flank_gap, int32_t wide_run, float wide_lift, int32_t side, float side_tol) {
+         int32_t flank_gap, int32_t wide_run, float wide_lift, int32_t side, float side_tol,
+         int32_t flank_px, float flank_share) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         ScratchParams p;
@@ -397,6 +398,8 @@ PYBIND11_MODULE(_engine, m) {
         p.wide_lift = wide_lift;
         p.side = side;
         p.side_tol = side_tol;
+        p.flank_px = flank_px;
+        p.flank_share = flank_share;
         const ScratchStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
                                                      int32_t wd, float* o) {
           return haineifrdm::remove_line_scratches(win, f, h, wd, o, p, nullptr);
@@ -414,6 +417,8 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("wide_lift") = ScratchParams{}.wide_lift,
       py::arg("side") = ScratchParams{}.side,
       py::arg("side_tol") = ScratchParams{}.side_tol,
+      py::arg("flank_px") = ScratchParams{}.flank_px,
+      py::arg("flank_share") = ScratchParams{}.flank_share,
       "(restored with persistent vertical scratches solved out of the degraded centre, "
       "scratch columns, pixels solved): the sampler's line-scratch pass (line_scratch.hpp) on "
       "`restored` [H, W, 3], the centre of `window` [F, H, W, 3].");

@@ -14,6 +14,9 @@ namespace haineifrdm {
 namespace {
 
 constexpr float kFloor = 0.02f;  // background values are held above this before dividing
+constexpr float kSolvedShare = 0.2f;  // a column with solved pixels in this share of the rows
+                                      // is a solved scratch's (5.)
+constexpr float kChanged = 1e-6f;     // the restoration changed a pixel by more (max over RGB)
 
 size_t at(int64_t i) { return static_cast<size_t>(i); }
 
@@ -207,6 +210,52 @@ std::vector<bool> scratch_columns(const std::vector<float>& centre_detect,
   return grown;
 }
 
+// 5. Gives the centre's pixels back (into `out`) beside each solved scratch: in the
+// flank_px columns beside a run of columns solved in at least kSolvedShare of the rows,
+// the changed pixels (the restoration's, or solved) of those of the run's solved rows,
+// where they cover flank_share of them, except the pixels solved themselves.
+void give_back_flanks(const float* centre, const std::vector<float>& alpha, int32_t h, int32_t w,
+                      const ScratchParams& p, float* out) {
+  const auto solved = [&](int32_t y, int32_t x) { return alpha[at(int64_t{y} * w + x)] > 0.0f; };
+  std::vector<uint8_t> changed(at(int64_t{h} * w));
+  for (int64_t i = 0; i < int64_t{h} * w; ++i) {
+    float d = 0.0f;
+    for (int64_t ch = 0; ch < 3; ++ch) d = std::max(d, std::abs(out[3 * i + ch] - centre[3 * i + ch]));
+    changed[at(i)] = d > kChanged || alpha[at(i)] > 0.0f ? 1 : 0;
+  }
+  std::vector<bool> scratch(at(w));
+  for (int32_t x = 0; x < w; ++x) {
+    int32_t n = 0;
+    for (int32_t y = 0; y < h; ++y) n += solved(y, x) ? 1 : 0;
+    scratch[at(x)] = static_cast<float>(n) >= kSolvedShare * static_cast<float>(h);
+  }
+  std::vector<uint8_t> rows(at(h));
+  for (int32_t x = 0; x < w;) {
+    if (!scratch[at(x)]) { ++x; continue; }
+    const int32_t x0 = x;
+    while (x < w && scratch[at(x)]) ++x;
+    const int32_t x1 = x;
+    int32_t span = 0;
+    for (int32_t y = 0; y < h; ++y) {
+      bool any = false;
+      for (int32_t c = x0; c < x1 && !any; ++c) any = solved(y, c);
+      rows[at(y)] = any ? 1 : 0;
+      span += any ? 1 : 0;
+    }
+    for (int32_t f = std::max(0, x0 - p.flank_px); f < std::min(w, x1 + p.flank_px); ++f) {
+      if (scratch[at(f)]) continue;
+      int32_t along = 0;
+      for (int32_t y = 0; y < h; ++y) along += rows[at(y)] && changed[at(int64_t{y} * w + f)] ? 1 : 0;
+      if (static_cast<float>(along) < p.flank_share * static_cast<float>(span)) continue;
+      for (int32_t y = 0; y < h; ++y) {
+        const int64_t i = int64_t{y} * w + f;
+        if (!rows[at(y)] || !changed[at(i)] || solved(y, f)) continue;
+        for (int64_t ch = 0; ch < 3; ++ch) out[3 * i + ch] = centre[3 * i + ch];
+      }
+    }
+  }
+}
+
 }  // namespace
 
 ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t h, int32_t w,
@@ -215,7 +264,7 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
     throw std::invalid_argument("remove_line_scratches: the window needs an odd number of frames");
   if (p.median_width < 3 || p.vertical < 1 || p.max_rows < 1 || p.border < 0 ||
       p.flank_gap < 0 || p.wide_run < 1 || !(p.wide_lift >= 0.0f) || p.side < 0 ||
-      !(p.side_tol >= 0.0f) ||
+      !(p.side_tol >= 0.0f) || p.flank_px < 0 || !(p.flank_share >= 0.0f) ||
       !(p.top >= 0.0f && p.top < 1.0f) || !(p.detect_quantile >= 0.0f && p.detect_quantile <= 1.0f) ||
       !(p.max_alpha < 1.0f))
     throw std::invalid_argument("remove_line_scratches: bad parameters");
@@ -319,6 +368,7 @@ ScratchStats remove_line_scratches(const float* window, int32_t frames, int32_t 
     });
   }
   const float* centre_rgb = window + int64_t{c} * px * 3;
+  if (p.flank_px > 0) give_back_flanks(centre_rgb, alpha, h, w, p, out);
   for (int64_t i = 0; i < px; ++i) {
     const float a = alpha[at(i)];
     if (a <= 0.0f) continue;

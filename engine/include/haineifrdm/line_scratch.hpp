@@ -71,11 +71,26 @@
 //      same, but the last 13 rows of a test's scratch, under a 16-row interruption,
 //      were lost.
 //
+//   5. give-back beside a scratch: a solved scratch (a run of columns with solved
+//      pixels in at least a fifth of the rows) fixes what the restoration did there,
+//      and the restoration's changes in the `flank_px` columns beside it that run along
+//      at least `flank_share` of the scratch's solved rows go back to the scan (the
+//      network tones down a band wider than the scratch; the degraded frame is the
+//      clean picture there, as the pass's estimate beside the solved columns is no
+//      blend). Rows the band does not share keep the restoration (a speck beside the
+//      scratch is a short stretch). Validation (sixteen sets, 1 step) 41.52 / 26.77 /
+//      61.70 -> 41.55 / 26.81 / 61.72 whole / inside / outside, no set lower (their
+//      line-scratch clips 57.65 / 34.35 / 91.62 -> 57.79 / 34.52 / 91.73, mixed clips
+//      the same); the 60 line-scratch clips of seeds 20000-39000 63.69 / 36.20 / 86.71
+//      -> 63.76 / 36.33 / 86.76; nothing on ../shared's real film changes. Share 0
+//      (every change beside a scratch): line-scratch clips 57.81 but mixed 31.31 ->
+//      31.23 (specks beside a scratch given back); 0.5: 57.77 / 91.63; 6 px as 4.
+//
 // Columns within `border` px of the left or right edge are never scratch columns: on the
 // real film in ../shared the frame edge of the scan is the only thing found otherwise.
-// Every other pixel keeps the restoration's value bit for bit. The solved pixels
-// replace the restoration's (the scratch is taken out of the degraded frame, so its
-// grain stays). Thresholds chosen on the validation sets (seeds 5000 moving and still
+// Every other pixel keeps the restoration's value bit for bit (or, by 5., the scan's).
+// The solved pixels replace the restoration's (the scratch is taken out of the
+// degraded frame, so its grain stays). Thresholds chosen on the validation sets (seeds 5000 moving and still
 // of `haineifrdm eval`): detect quantile 0.85 against the median (text columns),
 // persist 2 against 0, threshold 0.04 against 0.06.
 #pragma once
@@ -103,6 +118,8 @@ struct ScratchParams {
                                  // (a scan's frame edge and gate shadow run down it too)
   int32_t vertical = 15;         // rows of the running vertical median a pixel is judged by
   float max_alpha = 0.85f;       // alpha is capped here when solving for the clean value
+  int32_t flank_px = 4;          // the restoration's changes this close beside a solved scratch
+  float flank_share = 0.3f;      // ...along this share of its solved rows go back (5.; 0 px: off)
 };
 
 struct ScratchStats {
