@@ -159,6 +159,38 @@ def test_a_region_the_network_only_nudged_is_filled_only_where_it_stands_out() -
     assert np.abs(out[SPECK] - clean[SPECK]).mean() < 0.02
 
 
+def test_a_nudged_region_only_one_frame_can_judge_is_not_filled_from_it() -> None:
+    # a still shot where one neighbour alone shows the place (the others show unrelated
+    # texture: what a pan or a cut brings in) and has dirt of its own there, dark dots
+    # over half of it; the network moved the clean centre there by a level
+    window, _, _ = _scene(sprite_step=(0, 0), pan_step=(0, 0), grain=0.01)
+    rng = np.random.default_rng(3)
+    for k in (0, 3, 4):
+        texture = ndimage.gaussian_filter(rng.random((H, W)), 2.0)
+        window[k] = np.clip((texture - texture.mean()) / texture.std() * 0.25 + 0.5, 0, 1)[
+            ..., None]
+    dots = rng.random(window[1][SPECK].shape[:2]) < 0.5
+    window[1][SPECK][dots] = 0.05
+    window = np.ascontiguousarray(window)
+    restored = window[2].copy()
+    restored[SPECK] += 0.01
+    # (the confirmation step would find random texture agreeing here and there)
+    kw = {"detect": False, "confirm_frames": 0}
+    out, regions, filled, _ = _engine.temporal_fill(window, restored, **kw)
+    assert regions == 1 and filled == 0
+    np.testing.assert_array_equal(out, window[2])  # the centre's own, bit for bit
+    # taking the one frame's word for it pastes its dirt in
+    pasted, _, filled, _ = _engine.temporal_fill(window, restored, weak_frames=1, **kw)
+    assert filled == dots.size
+    assert (np.abs(pasted[SPECK] - window[2][SPECK]).max(-1) > 0.2).sum() >= dots.sum()
+    # a region the network changed outright is still filled from that frame (dirt and
+    # all: the rule is for the regions the network only nudged)
+    restored[SPECK] = 0.5
+    out, _, filled, _ = _engine.temporal_fill(window, restored, **kw)
+    assert filled == dots.size
+    np.testing.assert_array_equal(out, pasted)
+
+
 def test_a_faint_change_no_other_frame_can_judge_goes_back() -> None:
     # the other frames show unrelated texture: no frame matches the region's ring
     window, _, _ = _scene(sprite_step=(0, 0), pan_step=(3, 7), grain=0.01)
@@ -471,8 +503,9 @@ def test_bad_shapes_and_settings_are_refused() -> None:
         _engine.temporal_fill(window, restored, detect_spike_px=0)
     with pytest.raises(ValueError, match="detect_spike >= 0"):
         _engine.temporal_fill(window, restored, detect_spike=-0.1)
-    with pytest.raises(ValueError, match="weak, unjudged_px, confirm_frames and detect_spike >= 0"):
-        _engine.temporal_fill(window, restored, weak=-0.01)
+    for bad in ({"weak": -0.01}, {"weak_frames": -1}):
+        with pytest.raises(ValueError, match=r"weak\(_frames\), unjudged_px, confirm_frames"):
+            _engine.temporal_fill(window, restored, **bad)
     with pytest.raises(ValueError, match="unjudged_px"):
         _engine.temporal_fill(window, restored, unjudged_px=-1)
     for bad in ({"detect_standout": -0.1}, {"detect_standout_px": -1}):

@@ -606,11 +606,11 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       !(p.detect_found >= 0.0f) || !(p.weak >= 0.0f) || p.confirm_frames < 0 ||
       !(p.detect_standout >= 0.0f) || p.detect_standout_px < 0 || !(p.detect_grow >= 0.0f) ||
       p.detect_grow_px < 0 || !(p.detect_spike >= 0.0f) || p.detect_spike_px < 1 ||
-      p.detect_search_wide < 0) {
+      p.detect_search_wide < 0 || p.weak_frames < 0) {
     throw std::invalid_argument(
         "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
         "keep, shifts, detect_search(_wide), detect_found, detect_standout(_px), "
-        "detect_grow(_px), weak, unjudged_px, confirm_frames and detect_spike >= 0, "
+        "detect_grow(_px), weak(_frames), unjudged_px, confirm_frames and detect_spike >= 0, "
         "detect_frames, detect_min_px and detect_spike_px >= 1");
   }
   FillStats stats;
@@ -813,6 +813,19 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         }
         continue;
       }
+      bool network_found = false, spike_found = false;
+      for (const auto& [y, x] : inside) {
+        const uint8_t what = target[sz(static_cast<int64_t>(y) * w + x)];
+        network_found = network_found || what == 1;
+        spike_found = spike_found || what == kTargetSpike;
+      }
+      if (network_found && best.size() < static_cast<size_t>(p.weak_frames) &&
+          change_of(inside, target, out, centre, w).nudged(p.weak)) {
+        // a region the network only nudged that one frame alone can judge: that frame's
+        // own dirt or a place the others do not show is as likely as a defect here
+        give_back(inside, target, out, centre, w);
+        continue;
+      }
       std::sort(best.begin(), best.end(),
                 [](const Match& a, const Match& c) { return a.error < c.error; });
       auto source = [&](const Match& m, int32_t y, int32_t x, int c) {
@@ -824,7 +837,6 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       fills.clear();
       const bool vote = p.vote_frames >= 2 && best.size() >= static_cast<size_t>(p.vote_frames);
       votes.assign(best.size() * 3, 0.0f);
-      bool network_found = false, spike_found = false;
       double contrast = 0.0;
       // the fill of pixel (y, x) from the matching frames; false where they disagree
       auto fill_at = [&](int32_t y, int32_t x, Fill& f) {
@@ -859,8 +871,6 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       };
       for (const auto& [y, x] : inside) {
         const int64_t i = static_cast<int64_t>(y) * w + x;
-        network_found = network_found || target[sz(i)] == 1;
-        spike_found = spike_found || target[sz(i)] == kTargetSpike;
         Fill f{i, {0.0f, 0.0f, 0.0f}};
         if (!fill_at(y, x, f)) continue;
         for (int c = 0; c < 3; ++c) contrast += centre[i * 3 + c] - f.v[c];
