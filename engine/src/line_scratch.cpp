@@ -210,24 +210,28 @@ std::vector<bool> scratch_columns(const std::vector<float>& centre_detect,
   return grown;
 }
 
-// 5. Gives the centre's pixels back (into `out`) beside each solved scratch: in the
-// flank_px columns beside a run of columns solved in at least kSolvedShare of the rows,
-// the changed pixels (the restoration's, or solved) of those of the run's solved rows,
-// where they cover flank_share of them, except the pixels solved themselves.
+// 5. Beside each solved scratch (a run of columns with solved pixels in at least
+// kSolvedShare of the rows), gives the centre's pixels back into `out` in the flank_px
+// columns either side: in a column whose changed pixels (the restoration's change, or
+// solved) cover at least flank_share of the run's solved rows, every changed pixel in
+// those rows that is not solved itself.
 void give_back_flanks(const float* centre, const std::vector<float>& alpha, int32_t h, int32_t w,
                       const ScratchParams& p, float* out) {
   const auto solved = [&](int32_t y, int32_t x) { return alpha[at(int64_t{y} * w + x)] > 0.0f; };
+  std::vector<bool> scratch(at(w));
+  bool any_scratch = false;
+  for (int32_t x = 0; x < w; ++x) {
+    int32_t n = 0;
+    for (int32_t y = 0; y < h; ++y) n += solved(y, x) ? 1 : 0;
+    scratch[at(x)] = static_cast<float>(n) >= kSolvedShare * static_cast<float>(h);
+    any_scratch = any_scratch || scratch[at(x)];
+  }
+  if (!any_scratch) return;
   std::vector<uint8_t> changed(at(int64_t{h} * w));
   for (int64_t i = 0; i < int64_t{h} * w; ++i) {
     float d = 0.0f;
     for (int64_t ch = 0; ch < 3; ++ch) d = std::max(d, std::abs(out[3 * i + ch] - centre[3 * i + ch]));
     changed[at(i)] = d > kChanged || alpha[at(i)] > 0.0f ? 1 : 0;
-  }
-  std::vector<bool> scratch(at(w));
-  for (int32_t x = 0; x < w; ++x) {
-    int32_t n = 0;
-    for (int32_t y = 0; y < h; ++y) n += solved(y, x) ? 1 : 0;
-    scratch[at(x)] = static_cast<float>(n) >= kSolvedShare * static_cast<float>(h);
   }
   std::vector<uint8_t> rows(at(h));
   for (int32_t x = 0; x < w;) {

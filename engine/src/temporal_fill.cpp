@@ -821,8 +821,8 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       }
       if (network_found && best.size() < static_cast<size_t>(p.weak_frames) &&
           change_of(inside, target, out, centre, w).nudged(p.weak)) {
-        // a region the network only nudged that one frame alone can judge: that frame's
-        // own dirt or a place the others do not show is as likely as a defect here
+        // a region the network only nudged that too few frames can judge (one, by
+        // default): that frame's own dirt is as likely as a defect of the centre
         give_back(inside, target, out, centre, w);
         continue;
       }
