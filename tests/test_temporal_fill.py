@@ -54,9 +54,35 @@ def test_a_change_the_other_frames_contradict_goes_back_to_the_centre() -> None:
     out, _, filled, _ = _engine.temporal_fill(window, restored, confirm_frames=0)
     assert filled == 12 * 14
     assert np.array_equal(out, window[2])
-    # without either rule the neighbours' own grain would come in
-    other, *_ = _engine.temporal_fill(window, restored, keep=0.0)
+    # without any of those rules (keep in RGB and in grey) the neighbours' own grain
+    # would come in
+    other, *_ = _engine.temporal_fill(window, restored, keep=0.0, keep_grey=0.0)
     assert not np.array_equal(other, window[2])
+
+
+def test_a_fill_off_from_the_centre_by_grain_alone_gives_the_centre_back() -> None:
+    # the network fills a box around a dark speck smoothly: the speck and the clean
+    # picture around it. The other frames fill the box again; around the speck their
+    # values differ from the centre by their own grain, channel by channel (0.03 here,
+    # often over `keep` in one channel), and hardly in grey: the centre's own, bit for
+    # bit. Inside the speck the fill differs in grey too: filled.
+    window = _smooth_pan(grain=0.03)
+    clean = window[2].copy()
+    window[2][100:104, 150:154] -= 0.3
+    window = np.ascontiguousarray(window)
+    restored = window[2].copy()
+    box = (slice(98, 106), slice(148, 156))
+    restored[box] = restored[box].mean(axis=(0, 1))
+    around = np.ones((8, 8), bool)
+    around[2:6, 2:6] = False
+    out, regions, filled, _ = _engine.temporal_fill(window, restored)
+    assert regions == 1 and filled > 0
+    assert np.all(out[box] == window[2][box], axis=-1)[around].all()
+    assert np.abs(out[100:104, 150:154] - clean[100:104, 150:154]).max() < 0.1
+    # judged by the largest channel alone, some of the grain is pasted in
+    rgb_only, *_ = _engine.temporal_fill(window, restored, keep_grey=0.0)
+    assert not np.all(rgb_only[box] == window[2][box], axis=-1)[around].all()
+    assert np.abs(rgb_only[100:104, 150:154] - clean[100:104, 150:154]).max() < 0.1
 
 
 def test_a_speck_on_a_duplicated_frame_is_not_given_back() -> None:
@@ -511,6 +537,8 @@ def test_bad_shapes_and_settings_are_refused() -> None:
     for bad in ({"detect_standout": -0.1}, {"detect_standout_px": -1}):
         with pytest.raises(ValueError, match="detect_standout"):
             _engine.temporal_fill(window, restored, **bad)
+    with pytest.raises(ValueError, match=r"keep\(_grey\)"):
+        _engine.temporal_fill(window, restored, keep_grey=-0.01)
     with pytest.raises(ValueError, match=r"detect_search\(_wide\)"):
         _engine.temporal_fill(window, restored, detect_search_wide=-1)
 

@@ -319,7 +319,7 @@ PYBIND11_MODULE(_engine, m) {
          int32_t detect_standout_px, float detect_grow, int32_t detect_grow_px,
          int32_t confirm_frames, float faint, int32_t vote_frames, float grow_contrast,
          float weak, int32_t unjudged_px, float detect_spike, int32_t detect_spike_px,
-         int32_t detect_search_wide, int32_t weak_frames) {
+         int32_t detect_search_wide, int32_t weak_frames, float keep_grey) {
         FArray w = contiguous(window);
         py::array_t<float> out = restored_copy(w, restored);
         FillParams p;
@@ -349,6 +349,7 @@ PYBIND11_MODULE(_engine, m) {
         p.detect_spike_px = detect_spike_px;
         p.detect_search_wide = detect_search_wide;
         p.weak_frames = weak_frames;
+        p.keep_grey = keep_grey;
         const FillStats st = run_pass(w, out, [&](const float* win, int32_t f, int32_t h,
                                                   int32_t wd, float* o) {
           return haineifrdm::temporal_fill(win, f, h, wd, o, p, nullptr);
@@ -378,6 +379,7 @@ PYBIND11_MODULE(_engine, m) {
       py::arg("detect_spike_px") = FillParams{}.detect_spike_px,
       py::arg("detect_search_wide") = FillParams{}.detect_search_wide,
       py::arg("weak_frames") = FillParams{}.weak_frames,
+      py::arg("keep_grey") = FillParams{}.keep_grey,
       "(restored with its defects refilled from the frames that show them, regions, pixels "
       "filled, unseen pixels the network left): the sampler's temporal fill "
       "(temporal_fill.hpp) on `restored` [H, W, 3], the centre of `window` [F, H, W, 3].");

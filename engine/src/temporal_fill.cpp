@@ -601,7 +601,8 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
                         const FillParams& p, ThreadPool* pool) {
   if (h <= 0 || w <= 0) throw std::invalid_argument("temporal_fill: empty frame");
   if (p.block < 4 || p.max_shift < 0 || p.refine < 0 || p.margin < 1 || p.max_side < 1 ||
-      !(p.tau > 0.0f) || !(p.agree > 0.0f) || !(p.keep >= 0.0f) || !(p.detect_tau > 0.0f) ||
+      !(p.tau > 0.0f) || !(p.agree > 0.0f) || !(p.keep >= 0.0f) || !(p.keep_grey >= 0.0f) ||
+      !(p.detect_tau > 0.0f) ||
       p.detect_frames < 1 || p.detect_min_px < 1 || p.detect_search < 0 || p.unjudged_px < 0 ||
       !(p.detect_found >= 0.0f) || !(p.weak >= 0.0f) || p.confirm_frames < 0 ||
       !(p.detect_standout >= 0.0f) || p.detect_standout_px < 0 || !(p.detect_grow >= 0.0f) ||
@@ -609,7 +610,7 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
       p.detect_search_wide < 0 || p.weak_frames < 0) {
     throw std::invalid_argument(
         "temporal_fill: block >= 4, margin >= 1, max_side >= 1, tau, agree and detect_tau > 0, "
-        "keep, shifts, detect_search(_wide), detect_found, detect_standout(_px), "
+        "keep(_grey), shifts, detect_search(_wide), detect_found, detect_standout(_px), "
         "detect_grow(_px), weak(_frames), unjudged_px, confirm_frames and detect_spike >= 0, "
         "detect_frames, detect_min_px and detect_spike_px >= 1");
   }
@@ -910,11 +911,13 @@ FillStats temporal_fill(const float* window, int32_t frames, int32_t h, int32_t 
         }
       }
       for (const Fill& f : fills) {
-        float off_centre = 0.0f;
+        float off_centre = 0.0f, grey_off = 0.0f;
         for (int c = 0; c < 3; ++c) {
           off_centre = std::max(off_centre, std::fabs(f.v[c] - centre[f.i * 3 + c]));
+          grey_off += f.v[c] - centre[f.i * 3 + c];
         }
-        const bool confirmed = off_centre < p.keep;  // the centre was right: not a defect
+        const bool confirmed = off_centre < p.keep ||
+                               std::fabs(grey_off / 3.0f) < p.keep_grey;  // the centre was right
         for (int c = 0; c < 3; ++c) out[f.i * 3 + c] = confirmed ? centre[f.i * 3 + c] : f.v[c];
       }
       filled[sz(t)] = static_cast<int64_t>(fills.size());
